@@ -1,0 +1,134 @@
+"""Exception and warning classes of the package.
+
+Every problem with a user's data raises a subclass of :class:`DataError`, which is a
+``ValueError``. Its message names the role, the column and the first offending rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+MAX_ROWS_SHOWN = 5
+
+
+class EmpathyModelsError(Exception):
+    """Base class of every error raised by ``empathy_models``."""
+
+
+class DataError(EmpathyModelsError, ValueError):
+    """Bad input data.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in words.
+    role
+        The data role concerned (``"therapist"``, ``"measure"``, ...), if any.
+    column
+        The column in the user's frame, if any.
+    rows
+        Index labels of the offending rows (the first few are shown).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        role: str | None = None,
+        column: str | None = None,
+        rows: Sequence | None = None,
+    ) -> None:
+        self.role = role
+        self.column = column
+        self.rows = list(rows) if rows is not None else []
+        parts = [message]
+        where = []
+        if role is not None:
+            where.append(f"role '{role}'")
+        if column is not None:
+            where.append(f"column '{column}'")
+        if where:
+            parts.append(" (" + ", ".join(where) + ")")
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
+            more = len(self.rows) - MAX_ROWS_SHOWN
+            parts.append(f"; first offending rows: [{shown}]")
+            if more > 0:
+                parts.append(f" and {more} more")
+        super().__init__("".join(parts))
+
+
+class MissingColumnError(DataError):
+    """A column required by a role is not in the data."""
+
+
+class EmptyDataError(DataError):
+    """The data has no rows (left)."""
+
+
+class NonNumericError(DataError):
+    """A measure or predictor column holds values that are not numbers."""
+
+
+class NonFiniteError(DataError):
+    """A numeric column holds +/-inf."""
+
+
+class MissingValueError(DataError):
+    """A predictor or id has missing values and no policy allows it."""
+
+
+class NestingError(DataError):
+    """A client appears under two therapists without a declared crossed design."""
+
+
+class DuplicateOccasionError(DataError):
+    """The same occasion (client, session, moment) appears more than once."""
+
+
+class SessionNumberError(DataError):
+    """Session numbers are not non-negative integers."""
+
+
+class MomentOrderError(DataError):
+    """Moments inside a session are not in increasing order."""
+
+
+class ScaleBoundsError(DataError):
+    """A value lies outside the declared scale bounds."""
+
+
+class DegeneratePredictorError(DataError):
+    """A predictor is all missing or constant."""
+
+
+class UnknownLevelError(DataError):
+    """A categorical level in the data was not declared to the model (or has no data)."""
+
+
+class TooFewGroupsError(DataError):
+    """Fewer than two groups at a level the model must estimate."""
+
+
+class ConfigError(EmpathyModelsError, ValueError):
+    """A bad model option: an unknown prior name, an unknown sampler, a bad setting."""
+
+
+class SamplerUnavailableError(EmpathyModelsError, ImportError):
+    """The package behind a requested sampler is not installed."""
+
+
+class ResultFileError(EmpathyModelsError, ValueError):
+    """A saved result cannot be read back or fails its integrity checks."""
+
+
+class TooFewGroupsWarning(UserWarning):
+    """Few groups at a level: its variance will be poorly identified by the data."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The sampler's diagnostics (R-hat, ESS, divergences) signal a problem."""
+
+
+class DroppedRowsWarning(UserWarning):
+    """Rows were dropped (and counted) under a missing-value policy."""

@@ -1,0 +1,509 @@
+"""Model 1: variance partition — how much of a measure is the therapist's, the client's, the
+session's.
+
+    y_i = x_i'beta + u_therapist + v_client (+ w_session for EMA rows) + e_i
+
+Random intercepts at each grouping level present (therapist > client > session), fixed
+covariates, and optionally a random slope of one covariate at client level correlated with
+the client intercept. Priors live on the standardized scale (outcome and covariates divided by
+their SD); reported quantities are on the data's scale.
+
+Two likelihoods give the same posterior:
+
+* ``marginalized=True`` (default without a random slope): every random intercept is
+  integrated out analytically. Rows enter only through per-group sufficient statistics
+  (count, mean of y and of x, within-group cross-products), and the nested Gaussian is
+  collapsed level by level with the precision-weighted-mean identity (Sherman-Morrison for
+  compound symmetry). The cost of a gradient grows with the number of lowest-level groups,
+  not rows. The log-likelihood is per top-level group (e.g. per therapist), the natural unit
+  for leave-one-group-out LOO.
+* ``marginalized=False``: non-centred random effects sampled explicitly; per-row log-likelihood.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+import xarray as xr
+from pymc_extras.prior import Prior
+
+from empathy_models.data.roles import Roles
+from empathy_models.data.validation import PreparedData, prepare
+from empathy_models.errors import ConfigError
+from empathy_models.models.base import ModelSpec, register
+from empathy_models.models.priors import with_dims
+
+LEVEL_ORDER = ("therapist", "client", "session")
+LOG2PI = float(np.log(2 * np.pi))
+
+
+@register
+@dataclass(frozen=True)
+class VariancePartition(ModelSpec):
+    """Variance partition of one measure across therapist, client and session.
+
+    Parameters
+    ----------
+    measure
+        Column of the measure (e.g. ``"alliance"``).
+    covariates
+        Columns entering as fixed effects (reported under their column names).
+    levels
+        Grouping levels with a random intercept, among ``"therapist"`` and ``"client"``.
+        A ``"session"`` level is added automatically when the session role is present and
+        sessions hold several rows (EMA moments); with one row per session, the session is the
+        residual level and ``share_residual`` is the session-to-session share.
+    random_slope
+        One covariate whose slope varies by client, correlated with the client intercept.
+    marginalized
+        Integrate the random intercepts out (default ``None``: yes unless there is a random
+        slope or a crossed design).
+    bounds
+        Declared scale bounds of the measure, e.g. ``(1, 7)``; values outside are an error.
+    missing_outcome
+        ``"drop"`` (default, counted) or ``"model"`` (imputed; full form only) or ``"error"``.
+        For a Gaussian model with outcomes missing at random, dropping gives the same
+        posterior for the parameters as modelling.
+    missing_predictor
+        ``"error"`` (default) or ``"drop"`` (counted).
+    priors
+        Overrides of the default priors by name (see :meth:`default_priors`).
+    """
+
+    family = "variance"
+
+    measure: str
+    covariates: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ("therapist", "client")
+    random_slope: str | None = None
+    marginalized: bool | None = None
+    bounds: tuple[float, float] | None = None
+    missing_outcome: str = "drop"
+    missing_predictor: str = "error"
+    priors: Mapping | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "covariates", tuple(self.covariates))
+        object.__setattr__(self, "levels", tuple(self.levels))
+        if self.bounds is not None:
+            object.__setattr__(self, "bounds", tuple(self.bounds))
+        bad = [lv for lv in self.levels if lv not in ("therapist", "client", "session")]
+        if bad or not self.levels:
+            raise ConfigError(
+                f"levels must be among 'therapist', 'client' (and 'session'); got {self.levels}"
+            )
+        if self.random_slope is not None:
+            if self.random_slope not in self.covariates:
+                raise ConfigError(
+                    f"random_slope {self.random_slope!r} must also be one of the covariates"
+                )
+            if "client" not in self.levels:
+                raise ConfigError("a random slope needs the client level")
+            if self.marginalized:
+                raise ConfigError(
+                    "marginalized=True integrates random intercepts only; use the full form for a random slope"
+                )
+        if self.missing_outcome not in ("drop", "model", "error"):
+            raise ConfigError("missing_outcome must be 'drop', 'model' or 'error'")
+        if self.missing_outcome == "model" and self.marginalized:
+            raise ConfigError(
+                "missing_outcome='model' needs marginalized=False (dropping is exact here)"
+            )
+        self.resolved_priors()  # misspelt prior names fail at construction
+
+    # -- priors -----------------------------------------------------------------------------
+    def default_priors(self) -> dict[str, Prior]:
+        """Defaults on the standardized scale.
+
+        ``Intercept`` Normal(0, 1); ``beta`` Normal(0, 1) per standardized covariate;
+        ``sd_therapist``, ``sd_client``, ``sd_session``, ``sigma`` HalfNormal(1) (the outcome's
+        SD is 1); with a random slope ``sd_slope_client`` HalfNormal(1) and ``corr_slope_client``
+        Beta(2, 2) on (rho + 1) / 2, which is the LKJ(eta=2) prior for a 2x2 correlation.
+        """
+        p = {
+            "Intercept": Prior("Normal", mu=0, sigma=1),
+            "beta": Prior("Normal", mu=0, sigma=1),
+            "sd_therapist": Prior("HalfNormal", sigma=1),
+            "sd_client": Prior("HalfNormal", sigma=1),
+            "sd_session": Prior("HalfNormal", sigma=1),
+            "sigma": Prior("HalfNormal", sigma=1),
+            "sd_slope_client": Prior("HalfNormal", sigma=1),
+            "corr_slope_client": Prior("Beta", alpha=2, beta=2),
+        }
+        return p
+
+    # -- data -------------------------------------------------------------------------------
+    def prepare(self, data, roles: Roles | None = None) -> PreparedData:
+        roles = roles or Roles()
+        optional = ["session"] if "session" not in self.levels else []
+        prepared = prepare(
+            data,
+            roles,
+            id_roles=[lv for lv in self.levels],
+            optional_id_roles=optional + ["moment"],
+            measures=[self.measure],
+            predictors=list(self.covariates),
+            bounds={self.measure: self.bounds} if self.bounds else None,
+            missing_outcome=self.missing_outcome,
+            missing_predictor=self.missing_predictor,
+            grouping_roles=[lv for lv in self.levels if lv != "session"],
+        )
+        return prepared
+
+    def group_levels(self, data: PreparedData) -> list[str]:
+        """Grouping levels with a random intercept, top to bottom."""
+        lv = [r for r in LEVEL_ORDER if r in self.levels and data.has(r) and r != "session"]
+        if data.has("session") and data.has("client"):
+            codes, labels = data.codes("session")
+            if len(labels) < data.n_rows:
+                lv.append("session")
+        return lv
+
+    def use_marginal(self, data: PreparedData) -> bool:
+        if self.marginalized is not None:
+            if self.marginalized and data.roles.crossed:
+                raise ConfigError(
+                    "the marginalized likelihood needs nested groups; use marginalized=False"
+                )
+            return self.marginalized
+        return (
+            self.random_slope is None and not data.roles.crossed and self.missing_outcome != "model"
+        )
+
+    def reported(self, data: PreparedData) -> list[str]:
+        lv = self.group_levels(data)
+        names = ["Intercept", *self.covariates]
+        names += [f"sd_{lv_}" for lv_ in lv] + ["sigma"]
+        if self.random_slope:
+            names += [f"sd_{self.random_slope}_client", f"corr_{self.random_slope}_client"]
+        names += [f"share_{lv_}" for lv_ in lv] + ["share_residual"]
+        return names
+
+    def sampled(self, data: PreparedData) -> list[str]:
+        return [n for n in self.reported(data) if not n.startswith("share_")]
+
+    # -- model ------------------------------------------------------------------------------
+    def _design(self, data: PreparedData):
+        df = data.frame
+        y = df[self.measure].to_numpy(dtype=float)
+        obs = ~np.isnan(y)
+        y_mean, y_sd = float(np.nanmean(y)), float(np.nanstd(y))
+        if y_sd == 0:
+            raise ConfigError(
+                f"measure {self.measure!r} is constant; there is no variance to partition"
+            )
+        X = (
+            df[list(self.covariates)].to_numpy(dtype=float)
+            if self.covariates
+            else np.zeros((len(df), 0))
+        )
+        x_mean, x_sd = X.mean(axis=0), X.std(axis=0)
+        Xs = (X - x_mean) / np.where(x_sd > 0, x_sd, 1.0)
+        ys = (y - y_mean) / y_sd
+        return ys, Xs, obs, (y_mean, y_sd, x_mean, x_sd)
+
+    def _coords(self, data: PreparedData) -> dict:
+        coords = {"covariate": list(self.covariates)}
+        for lv in self.group_levels(data):
+            coords[lv] = data.codes(lv)[1]
+        return coords
+
+    def build(self, data: PreparedData) -> pm.Model:
+        ys, Xs, obs, scale = self._design(data)
+        priors = self.resolved_priors()
+        levels = self.group_levels(data)
+        with pm.Model(coords=self._coords(data)) as model:
+            b0 = priors["Intercept"].create_variable("Intercept_std")
+            beta = (
+                with_dims(priors["beta"], "covariate").create_variable("beta_std")
+                if self.covariates
+                else pt.zeros((0,))
+            )
+            sds = {lv: priors[f"sd_{lv}"].create_variable(f"sd_{lv}_std") for lv in levels}
+            sigma = priors["sigma"].create_variable("sigma_std")
+            if self.use_marginal(data):
+                stats = marginal_statistics(data, levels, ys, Xs)
+                ll = marginal_loglik(stats, b0, beta, [sds[lv] for lv in levels], sigma)
+                pm.Potential("marginal_loglik", ll.sum())
+                model.em_marginal = {"stats": stats, "loglik": ll, "levels": levels}
+            else:
+                mu = b0 + (pt.dot(Xs, beta) if self.covariates else 0.0)
+                for lv in levels:
+                    codes, _ = data.codes(lv)
+                    if lv == "client" and self.random_slope:
+                        j = self.covariates.index(self.random_slope)
+                        sd_s = priors["sd_slope_client"].create_variable("sd_slope_client_std")
+                        r01 = priors["corr_slope_client"].create_variable("corr_slope_client_01")
+                        rho = pm.Deterministic("corr_slope_client_std", 2 * r01 - 1)
+                        z0 = pm.Normal("z_client", 0, 1, dims="client")
+                        z1 = pm.Normal("z_slope_client", 0, 1, dims="client")
+                        v0 = sds[lv] * z0
+                        v1 = sd_s * (rho * z0 + pt.sqrt(1 - rho**2) * z1)
+                        mu = mu + v0[codes] + v1[codes] * Xs[:, j]
+                    else:
+                        z = pm.Normal(f"z_{lv}", 0, 1, dims=lv)
+                        mu = mu + (sds[lv] * z)[codes]
+                model.add_coord("obs", np.arange(len(ys)))
+                y_obs = np.ma.masked_invalid(ys) if not obs.all() else ys
+                pm.Normal("y", mu=mu, sigma=sigma, observed=y_obs, dims="obs")
+            self._original_scale(model, data, scale, levels)
+        return model
+
+    def _original_scale(self, model, data, scale, levels) -> None:
+        y_mean, y_sd, x_mean, x_sd = scale
+        x_sd_safe = np.where(x_sd > 0, x_sd, 1.0)
+        b0 = model["Intercept_std"]
+        if self.covariates:
+            beta = model["beta_std"]
+            coef = beta * y_sd / x_sd_safe
+            pm.Deterministic("Intercept", y_mean + y_sd * b0 - pt.sum(coef * x_mean))
+            for j, c in enumerate(self.covariates):
+                pm.Deterministic(c, coef[j])
+        else:
+            pm.Deterministic("Intercept", y_mean + y_sd * b0)
+        var_total = model["sigma_std"] ** 2
+        for lv in levels:
+            pm.Deterministic(f"sd_{lv}", model[f"sd_{lv}_std"] * y_sd)
+            var_total = var_total + model[f"sd_{lv}_std"] ** 2
+        pm.Deterministic("sigma", model["sigma_std"] * y_sd)
+        if self.random_slope:
+            j = self.covariates.index(self.random_slope)
+            pm.Deterministic(
+                f"sd_{self.random_slope}_client", model["sd_slope_client_std"] * y_sd / x_sd_safe[j]
+            )
+            pm.Deterministic(f"corr_{self.random_slope}_client", model["corr_slope_client_std"])
+        for lv in levels:
+            pm.Deterministic(f"share_{lv}", model[f"sd_{lv}_std"] ** 2 / var_total)
+        pm.Deterministic("share_residual", model["sigma_std"] ** 2 / var_total)
+
+    # -- after sampling ---------------------------------------------------------------------
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+        post = idata["posterior"]
+        probs = {}
+        if "share_therapist" in post.data_vars:
+            probs["P(share_therapist > 0.05)"] = float((post["share_therapist"] > 0.05).mean())
+        for lv in self.group_levels(data):
+            probs[f"P(share_{lv} > 0.10)"] = float((post[f"share_{lv}"] > 0.10).mean())
+        idata.attrs["probabilities"] = json.dumps(probs)
+        idata.attrs["likelihood"] = "marginalized" if self.use_marginal(data) else "full"
+        return idata
+
+    def observed_data(self, data: PreparedData) -> xr.Dataset:
+        return xr.Dataset({self.measure: ("obs", data.frame[self.measure].to_numpy(dtype=float))})
+
+    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
+        """Marginal form: per top-level group (dim named after that level). Full form: per row."""
+        post = idata["posterior"]
+        if hasattr(model, "em_marginal"):
+            info = model.em_marginal
+            top = info["levels"][0]
+            inputs = [model[n] for n in self._marginal_inputs(info["levels"])]
+            fn = pytensor.function(inputs, info["loglik"], on_unused_input="ignore")
+            arrays = [post[n.name].values for n in inputs]
+            c, d = arrays[0].shape[:2]
+            out = np.empty((c, d, info["stats"]["n_top"]))
+            for i in range(c):
+                for k in range(d):
+                    out[i, k] = fn(*[a[i, k] for a in arrays])
+            labels = data.codes(top)[1]
+            return xr.Dataset(
+                {self.measure: (("chain", "draw", top), out)},
+                coords={"chain": post["chain"].values, "draw": post["draw"].values, top: labels},
+            )
+        with model:
+            tree = pm.compute_log_likelihood(
+                xr.DataTree.from_dict({"posterior": post.to_dataset()}),
+                var_names=["y"],
+                extend_inferencedata=False,
+                progressbar=False,
+            )
+        ds = tree["log_likelihood"].to_dataset() if isinstance(tree, xr.DataTree) else tree
+        return ds.rename({"y": self.measure})
+
+    def _marginal_inputs(self, levels) -> list[str]:
+        names = ["Intercept_std"] + (["beta_std"] if self.covariates else [])
+        return names + [f"sd_{lv}_std" for lv in levels] + ["sigma_std"]
+
+    def posterior_predictive(
+        self, idata, data, model, *, seed: int = 0, progressbar: bool = False, max_draws: int = 200
+    ):
+        """Replicated data sets with new draws of every random effect (a "mixed" predictive
+        check of the variance structure), for at most ``max_draws`` posterior draws."""
+        post = idata["posterior"]
+        rng = np.random.default_rng(seed)
+        levels = self.group_levels(data)
+        ys, Xs, _, scale = self._design(data)
+        y_mean, y_sd = scale[0], scale[1]
+        stacked = post.to_dataset().stack(sample=("chain", "draw"))
+        n = stacked.sizes["sample"]
+        pick = np.sort(rng.choice(n, size=min(max_draws, n), replace=False))
+        reps = np.empty((len(pick), len(ys)))
+        codes = {lv: data.codes(lv)[0] for lv in levels}
+        for r, s in enumerate(pick):
+            mu = float(stacked["Intercept_std"].values[s])
+            if self.covariates:
+                mu = mu + Xs @ stacked["beta_std"].values[:, s]
+            for lv in levels:
+                sd = float(stacked[f"sd_{lv}_std"].values[s])
+                g = codes[lv]
+                mu = mu + sd * rng.standard_normal(g.max() + 1)[g]
+            reps[r] = mu + float(stacked["sigma_std"].values[s]) * rng.standard_normal(len(ys))
+        reps = y_mean + y_sd * reps
+        return xr.Dataset(
+            {self.measure: (("chain", "draw", "obs"), reps[None])},
+            coords={"chain": [0], "draw": np.arange(len(pick))},
+        )
+
+
+# -- marginal likelihood ---------------------------------------------------------------------
+def marginal_statistics(
+    data: PreparedData, levels: list[str], ys: np.ndarray, Xs: np.ndarray
+) -> dict:
+    """Sufficient statistics for the nested random-intercept likelihood.
+
+    Returns per lowest-level group counts and means of y and X, per top-level group
+    within-group cross-products, and parent maps between consecutive levels.
+    """
+    g_codes = [data.codes(lv)[0] for lv in levels]
+    leaf = g_codes[-1]
+    n_leaf = int(leaf.max()) + 1
+    counts = np.bincount(leaf, minlength=n_leaf).astype(float)
+    ybar = np.bincount(leaf, weights=ys, minlength=n_leaf) / counts
+    p = Xs.shape[1]
+    xbar = (
+        np.column_stack(
+            [np.bincount(leaf, weights=Xs[:, j], minlength=n_leaf) / counts for j in range(p)]
+        )
+        if p
+        else np.zeros((n_leaf, 0))
+    )
+    yw = ys - ybar[leaf]
+    Xw = Xs - xbar[leaf]
+    top = g_codes[0]
+    n_top = int(top.max()) + 1
+    wyy = np.bincount(top, weights=yw * yw, minlength=n_top)
+    wxy = (
+        np.column_stack(
+            [np.bincount(top, weights=Xw[:, j] * yw, minlength=n_top) for j in range(p)]
+        )
+        if p
+        else np.zeros((n_top, 0))
+    )
+    wxx = np.zeros((n_top, p, p))
+    for j in range(p):
+        for k in range(j, p):
+            v = np.bincount(top, weights=Xw[:, j] * Xw[:, k], minlength=n_top)
+            wxx[:, j, k] = v
+            wxx[:, k, j] = v
+    # parent of each group at level l+1 in level l, and top group of each group at every level
+    parents = []
+    for l in range(len(levels) - 1):
+        child, parent = g_codes[l + 1], g_codes[l]
+        par = np.empty(int(child.max()) + 1, dtype=np.int64)
+        par[child] = parent
+        parents.append(par)
+    leaf_top = np.empty(n_leaf, dtype=np.int64)
+    leaf_top[leaf] = top
+    rows_top = np.bincount(top, minlength=n_top).astype(float)
+    groups_top = np.bincount(leaf_top, minlength=n_top).astype(float)
+    const_top = np.bincount(leaf_top, weights=np.log(counts), minlength=n_top)
+    return {
+        "counts": counts,
+        "ybar": ybar,
+        "xbar": xbar,
+        "wyy": wyy,
+        "wxy": wxy,
+        "wxx": wxx,
+        "parents": parents,
+        "leaf_top": leaf_top,
+        "rows_top": rows_top,
+        "groups_top": groups_top,
+        "logn_top": const_top,
+        "n_top": n_top,
+        "n_groups": [int(c.max()) + 1 for c in g_codes],
+    }
+
+
+def _segment_sum(values, index: np.ndarray, size: int):
+    return pt.zeros((size,), dtype=values.dtype)[index].inc(values)
+
+
+def marginal_loglik(stats: dict, b0, beta, sds: list, sigma):
+    """Log-likelihood per top-level group with all random intercepts integrated out.
+
+    ``sds`` are the random-intercept SDs from the top level down to the lowest level.
+    """
+    s2 = sigma**2
+    p = stats["xbar"].shape[1]
+    # within-lowest-group part: sum of squared within deviations, a quadratic in beta
+    if p:
+        w = stats["wyy"] - 2 * pt.dot(stats["wxy"], beta) + pt.dot(pt.dot(stats["wxx"], beta), beta)
+        m = stats["ybar"] - b0 - pt.dot(stats["xbar"], beta)
+    else:
+        w = pt.as_tensor(stats["wyy"])
+        m = stats["ybar"] - b0
+    ll_top = (
+        -0.5 * (stats["rows_top"] - stats["groups_top"]) * (LOG2PI + pt.log(s2))
+        - 0.5 * stats["logn_top"]
+        - 0.5 * w / s2
+    )
+    # collapse the levels bottom-up: children means m with variance a around the parent effect
+    a = s2 / stats["counts"] + sds[-1] ** 2
+    top_of = stats["leaf_top"]
+    n_top = stats["n_top"]
+    for level in range(len(sds) - 2, -1, -1):
+        par = stats["parents"][level]
+        n_par = stats["n_groups"][level]
+        prec = 1.0 / a
+        P = _segment_sum(prec, par, n_par)
+        mbar = _segment_sum(m * prec, par, n_par) / P
+        resid = prec * (m - mbar[par]) ** 2
+        term = -0.5 * (LOG2PI + pt.log(a)) - 0.5 * resid
+        par_top = np.empty(n_par, dtype=np.int64)
+        par_top[par] = top_of
+        ll_top = (
+            ll_top
+            + _segment_sum(term, top_of, n_top)
+            + _segment_sum(0.5 * (LOG2PI - pt.log(P)), par_top, n_top)
+        )
+        m = mbar
+        a = 1.0 / P + sds[level] ** 2
+        top_of = par_top
+    # top level: m ~ N(0, a), one per top group
+    ll_top = ll_top - 0.5 * (LOG2PI + pt.log(a)) - 0.5 * m**2 / a
+    return ll_top
+
+
+def shares_table(result) -> pd.DataFrame:
+    """Shares of variance with 90% intervals and the probability of exceeding 5%."""
+    post = result.posterior
+    rows = []
+    for name in [n for n in result.reported if n.startswith("share_")]:
+        v = post[name].values.ravel()
+        rows.append(
+            {
+                "component": name.removeprefix("share_"),
+                "mean": v.mean(),
+                "q05": np.quantile(v, 0.05),
+                "q95": np.quantile(v, 0.95),
+                "p_gt_0.05": (v > 0.05).mean(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "VariancePartition",
+    "marginal_loglik",
+    "marginal_statistics",
+    "shares_table",
+    "warnings",
+]

@@ -2,20 +2,20 @@
 
 __version__ = "0.1.0"
 
+from empathy_models import models as _models  # noqa: E402
 from empathy_models.data import PreparedData, Roles, prepare, read_table  # noqa: E402
 from empathy_models.inference import fit  # noqa: E402
-from empathy_models.models import MODEL_FAMILIES, VariancePartition  # noqa: E402
+from empathy_models.models import *  # noqa: E402,F403
 from empathy_models.results import Result, load_result  # noqa: E402
 
 __all__ = [
-    "MODEL_FAMILIES",
     "PreparedData",
     "Result",
     "Roles",
-    "VariancePartition",
     "__version__",
     "fit",
     "load_result",
     "prepare",
     "read_table",
+    *_models.__all__,
 ]

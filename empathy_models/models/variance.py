@@ -23,7 +23,6 @@ Two likelihoods give the same posterior:
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -405,8 +404,8 @@ def marginal_statistics(
             wxx[:, k, j] = v
     # parent of each group at level l+1 in level l, and top group of each group at every level
     parents = []
-    for l in range(len(levels) - 1):
-        child, parent = g_codes[l + 1], g_codes[l]
+    for lev in range(len(levels) - 1):
+        child, parent = g_codes[lev + 1], g_codes[lev]
         par = np.empty(int(child.max()) + 1, dtype=np.int64)
         par[child] = parent
         parents.append(par)
@@ -500,10 +499,4 @@ def shares_table(result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = [
-    "VariancePartition",
-    "marginal_loglik",
-    "marginal_statistics",
-    "shares_table",
-    "warnings",
-]
+__all__ = ["VariancePartition", "shares_table"]

@@ -27,9 +27,13 @@ def read_table(source: str | Path | pd.DataFrame) -> pd.DataFrame:
         df = source.copy(deep=True)
     else:
         path = Path(source)
+        suffix = path.suffix.lower()
+        if suffix not in (".parquet", ".pq", ".tsv", ".csv"):
+            raise DataError(
+                f"unsupported file type {suffix!r} for {path}: use .csv, .tsv or .parquet"
+            )
         if not path.exists():
             raise DataError(f"data file not found: {path}")
-        suffix = path.suffix.lower()
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(path)
         elif suffix == ".tsv":

@@ -281,7 +281,7 @@ def prepare(
         else [r for r in ("client", "session", "moment", "rater") if r in used_roles]
     )
     occ = [r for r in occ if r in used_roles]
-    if occ:
+    if occ and ("session" in occ or "moment" in occ):
         _check_duplicates(df, roles, occ)
     if "moment" in used_roles:
         _check_moment_order(df, roles, used_roles)
@@ -349,7 +349,7 @@ def _coerce_numeric(df, measures, predictors, bounds) -> pd.DataFrame:
         fc = exc.failure_cases
         col = str(fc["column"].iloc[0])
         bad = fc.loc[fc["column"] == col]
-        rows = [r for r in bad["index"].tolist() if r is not None]
+        rows = list(dict.fromkeys(r for r in bad["index"].tolist() if r is not None))
         examples = bad["failure_case"].astype(str).unique()[:3].tolist()
         raise NonNumericError(
             f"non-numeric values such as {examples}", role=role_of[col], column=col, rows=rows

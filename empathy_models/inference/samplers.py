@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -144,24 +145,44 @@ def sample(model: pm.Model, settings: SamplerSettings | None = None) -> tuple[xr
             kwargs = {}
             if s.sampler in ("numpyro", "blackjax"):
                 kwargs["nuts_sampler"] = s.sampler
-                kwargs["nuts_sampler_kwargs"] = {
-                    "chain_method": "vectorized" if s.sampler == "numpyro" else "parallel"
-                }
-            idata = pm.sample(
-                draws=s.draws,
-                tune=s.tune,
-                chains=s.chains,
-                cores=cores,
-                random_seed=s.seed,
-                target_accept=s.target_accept,
-                progressbar=progress,
-                compute_convergence_checks=False,
-                **kwargs,
+                kwargs["nuts_sampler_kwargs"] = {"chain_method": "vectorized"}
+            guard = (
+                _blackjax_progress_guard() if s.sampler == "blackjax" else contextlib.nullcontext()
             )
+            with guard:
+                idata = pm.sample(
+                    draws=s.draws,
+                    tune=s.tune,
+                    chains=s.chains,
+                    cores=cores,
+                    random_seed=s.seed,
+                    target_accept=s.target_accept,
+                    progressbar=progress,
+                    compute_convergence_checks=False,
+                    **kwargs,
+                )
             t2 = time.perf_counter()
     # PyMC and the JAX samplers compile inside pm.sample, so their compile time is inside sample_s.
     timing = {"compile_s": t1 - t0, "sample_s": t2 - t1, "total_s": t2 - t0}
     return idata, timing
+
+
+@contextlib.contextmanager
+def _blackjax_progress_guard():
+    """PyMC 6.3 passes ``progress_bar`` on to ``blackjax.window_adaptation`` (which forwards it
+    to the NUTS kernel, a TypeError with blackjax 1.7); drop it for the duration of a call."""
+    import blackjax
+
+    original = blackjax.window_adaptation
+
+    def window_adaptation(*args, progress_bar=None, **kwargs):
+        return original(*args, **kwargs)
+
+    blackjax.window_adaptation = window_adaptation
+    try:
+        yield
+    finally:
+        blackjax.window_adaptation = original
 
 
 def _drop_warmup(idata: xr.DataTree) -> xr.DataTree:

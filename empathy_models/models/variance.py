@@ -246,7 +246,10 @@ class VariancePartition(ModelSpec):
                         z1 = pm.Normal("z_slope_client", 0, 1, dims="client")
                         v0 = sds[lv] * z0
                         v1 = sd_s * (rho * z0 + pt.sqrt(1 - rho**2) * z1)
-                        mu = mu + v0[codes] + v1[codes] * Xs[:, j]
+                        # scaled, not centred: the client intercept SD and the correlation
+                        # refer to covariate = 0, as in lme4 and brms
+                        x_raw = data.frame[self.random_slope].to_numpy(dtype=float) / scale[3][j]
+                        mu = mu + v0[codes] + v1[codes] * x_raw
                     else:
                         z = pm.Normal(f"z_{lv}", 0, 1, dims=lv)
                         mu = mu + (sds[lv] * z)[codes]
@@ -268,19 +271,20 @@ class VariancePartition(ModelSpec):
                 pm.Deterministic(c, coef[j])
         else:
             pm.Deterministic("Intercept", y_mean + y_sd * b0)
-        var_total = model["sigma_std"] ** 2
-        for lv in levels:
-            pm.Deterministic(f"sd_{lv}", model[f"sd_{lv}_std"] * y_sd)
-            var_total = var_total + model[f"sd_{lv}_std"] ** 2
-        pm.Deterministic("sigma", model["sigma_std"] * y_sd)
+        sd_std = {lv: model[f"sd_{lv}_std"] for lv in levels}
         if self.random_slope:
             j = self.covariates.index(self.random_slope)
             pm.Deterministic(
                 f"sd_{self.random_slope}_client", model["sd_slope_client_std"] * y_sd / x_sd_safe[j]
             )
             pm.Deterministic(f"corr_{self.random_slope}_client", model["corr_slope_client_std"])
+        var_total = model["sigma_std"] ** 2
         for lv in levels:
-            pm.Deterministic(f"share_{lv}", model[f"sd_{lv}_std"] ** 2 / var_total)
+            pm.Deterministic(f"sd_{lv}", sd_std[lv] * y_sd)
+            var_total = var_total + sd_std[lv] ** 2
+        pm.Deterministic("sigma", model["sigma_std"] * y_sd)
+        for lv in levels:
+            pm.Deterministic(f"share_{lv}", sd_std[lv] ** 2 / var_total)
         pm.Deterministic("share_residual", model["sigma_std"] ** 2 / var_total)
 
     # -- after sampling ---------------------------------------------------------------------

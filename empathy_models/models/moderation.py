@@ -188,17 +188,20 @@ class ModeratedEffects(ModelSpec):
         ``Intercept`` Normal(0, 1) per intervention; ``slope_mean`` and
         ``slope_between_mean`` Normal(0, 0.5) per subcomponent (a standardized slope beyond
         ±1 is implausible for session-level psychotherapy data);
-        ``sd_slope_intervention`` and ``sd_slope_between_intervention`` HalfNormal(0.5)
-        (spread of the intervention-specific slopes around their mean: the partial pooling);
+        ``sd_slope_intervention`` and ``sd_slope_between_intervention`` Gamma(2, 6) (mean
+        0.33, mode 0.17: spread of the intervention-specific slopes around their mean, i.e.
+        the partial pooling; a boundary-avoiding prior, Chung et al. 2013, because with two
+        or three interventions this SD is barely identified and a prior with mass at zero
+        creates a funnel);
         ``sd_slope_therapist`` HalfNormal(0.25); ``beta`` Normal(0, 1) per covariate;
         ``sd_therapist``, ``sd_client``, ``sigma`` HalfNormal(1).
         """
         return {
             "Intercept": Prior("Normal", mu=0, sigma=1),
             "slope_mean": Prior("Normal", mu=0, sigma=0.5),
-            "sd_slope_intervention": Prior("HalfNormal", sigma=0.5),
+            "sd_slope_intervention": Prior("Gamma", alpha=2, beta=6),
             "slope_between_mean": Prior("Normal", mu=0, sigma=0.5),
-            "sd_slope_between_intervention": Prior("HalfNormal", sigma=0.5),
+            "sd_slope_between_intervention": Prior("Gamma", alpha=2, beta=6),
             "sd_slope_therapist": Prior("HalfNormal", sigma=0.25),
             "beta": Prior("Normal", mu=0, sigma=1),
             "sd_therapist": Prior("HalfNormal", sigma=1),

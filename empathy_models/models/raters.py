@@ -1,0 +1,471 @@
+"""Multi-rater partition (multivariate form of model 1): how much of client-, therapist- and
+observer-rated empathy is the therapist's, and how do the raters agree at each level?
+
+For rater (or measure) r and session s of client c of therapist t,
+
+    y_tcsr = mu_r + u_tr + v_cr + e_tcsr,     e_tcsr ~ N(0, sigma_r)
+    u_t = (u_t1..u_tR) ~ MVN(0, Sigma_therapist),   v_c ~ MVN(0, Sigma_client)
+
+with LKJ priors on the correlation matrices of ``Sigma_therapist`` and ``Sigma_client``
+(``pm.LKJCholeskyCov``) and non-centred random effects (``u_t = L z_t``). Each rater's scores
+are standardized by that rater's mean and SD for the priors; SDs and intercepts are reported on
+the data's scale, shares and correlations are scale-free.
+
+Data come long (one row per session and rater: a rater column plus one measure column) or wide
+(one row per session, one column per rater or per measure). A session where a rater is missing
+is used: in long format it just has fewer rows; in wide format only the observed cells enter
+the likelihood (NaN cells are skipped by indexing, not imputed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+from pymc_extras.prior import Prior
+
+from empathy_models.data.roles import Roles
+from empathy_models.data.validation import PreparedData, prepare
+from empathy_models.errors import ConfigError, DataError, UnknownLevelError
+from empathy_models.models.base import ModelSpec, register
+from empathy_models.models.priors import with_dims
+
+DEFAULT_RATERS = ("client", "therapist", "observer")
+
+
+class UnknownRaterError(UnknownLevelError):
+    """A rater label in the data was not declared to the model (or a declared one has no rows)."""
+
+
+@dataclass
+class RaterData(PreparedData):
+    """:class:`PreparedData` plus the observed cells (long arrays) of the rater model."""
+
+    design: dict = field(default_factory=dict)
+    extra_info: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        out = super().summary()
+        out.update(self.extra_info)
+        return out
+
+
+@register
+@dataclass(frozen=True)
+class RaterPartition(ModelSpec):
+    """Correlated therapist- and client-level effects of several raters of one measure.
+
+    Parameters
+    ----------
+    measure
+        Long format: the measure column; the rater role column says who rated it.
+    measures
+        Wide format: several measure columns, one per rater (or several measures of one
+        construct). Give either ``measure`` or ``measures``.
+    raters
+        Long format: the declared rater labels (default ``("client", "therapist",
+        "observer")``); a label in the data that is not declared, or a declared label with no
+        rows, is an :class:`UnknownRaterError`. Wide format: labels of the ``measures``
+        columns, in order (default: the column names).
+    levels
+        Levels with correlated random effects, among ``"therapist"`` and ``"client"``.
+    lkj_eta
+        Shape of the LKJ prior on each correlation matrix (default 2: mild shrinkage to 0).
+    bounds
+        Declared scale bounds of the ratings, e.g. ``(1, 7)``.
+    priors
+        Overrides of the default priors by name (see :meth:`default_priors`).
+    """
+
+    family = "raters"
+
+    measure: str | None = None
+    measures: tuple[str, ...] = ()
+    raters: tuple[str, ...] | None = None
+    levels: tuple[str, ...] = ("therapist", "client")
+    lkj_eta: float = 2.0
+    bounds: tuple[float, float] | None = None
+    priors: Mapping | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "measures", tuple(self.measures))
+        object.__setattr__(self, "levels", tuple(self.levels))
+        if self.raters is not None:
+            object.__setattr__(self, "raters", tuple(str(r) for r in self.raters))
+        if self.bounds is not None:
+            object.__setattr__(self, "bounds", tuple(self.bounds))
+        if (self.measure is None) == (not self.measures):
+            raise ConfigError(
+                "give either measure= (long format, with a rater column) or measures= "
+                "(wide format, one column per rater), not both or neither"
+            )
+        if self.measures and len(self.measures) < 2:
+            raise ConfigError("wide format needs at least two measure columns")
+        if self.measures and self.raters is not None and len(self.raters) != len(self.measures):
+            raise ConfigError(
+                f"raters {self.raters} must label the measures {self.measures} one to one"
+            )
+        labels = self.rater_labels
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ConfigError(f"need at least two distinct rater labels, got {labels}")
+        if not self.levels or any(lv not in ("therapist", "client") for lv in self.levels):
+            raise ConfigError(f"levels must be among 'therapist', 'client'; got {self.levels}")
+        if self.lkj_eta <= 0:
+            raise ConfigError("lkj_eta must be positive")
+        self.resolved_priors()
+
+    @property
+    def wide(self) -> bool:
+        return bool(self.measures)
+
+    @property
+    def rater_labels(self) -> tuple[str, ...]:
+        if self.wide:
+            return self.raters or self.measures
+        return self.raters or DEFAULT_RATERS
+
+    # -- priors -----------------------------------------------------------------------------
+    def default_priors(self) -> dict[str, Prior]:
+        """Defaults on each rater's standardized scale.
+
+        ``Intercept`` Normal(0, 1) per rater; ``sd_therapist``, ``sd_client`` HalfNormal(1)
+        (the SDs inside ``LKJCholeskyCov``); ``sigma`` HalfNormal(1) per rater. The
+        correlation matrices have an LKJ(``lkj_eta``) prior (option, default 2).
+        """
+        return {
+            "Intercept": Prior("Normal", mu=0, sigma=1),
+            "sd_therapist": Prior("HalfNormal", sigma=1),
+            "sd_client": Prior("HalfNormal", sigma=1),
+            "sigma": Prior("HalfNormal", sigma=1),
+        }
+
+    # -- data -------------------------------------------------------------------------------
+    def prepare(self, data, roles: Roles | None = None) -> RaterData:
+        """Validate the data and collect the observed cells.
+
+        Raises
+        ------
+        UnknownRaterError
+            Long format: a rater label not declared in ``raters`` (or declared but absent).
+        """
+        roles = roles or Roles()
+        bounds = None
+        if self.wide:
+            if self.bounds:
+                bounds = {m: self.bounds for m in self.measures}
+            prepared = prepare(
+                data,
+                roles,
+                id_roles=list(self.levels),
+                optional_id_roles=["therapist", "client", "session"],
+                measures=list(self.measures),
+                bounds=bounds,
+                missing_outcome="model",
+                grouping_roles=list(self.levels),
+            )
+            frame = prepared.frame
+            Y = frame[list(self.measures)].to_numpy(dtype=float)
+            empty = np.isnan(Y).all(axis=1)
+            dropped = dict(prepared.dropped)
+            if empty.any():
+                dropped["every rater missing"] = int(empty.sum())
+                frame = frame.loc[~empty]
+                Y = Y[~empty]
+            prepared.frame = frame
+            prepared.dropped = dropped
+            missing_cells = {
+                lab: int(np.isnan(Y[:, j]).sum()) for j, lab in enumerate(self.rater_labels)
+            }
+            prepared.missing_modelled = {}
+            row_i, r_i = np.nonzero(~np.isnan(Y))
+            y = Y[row_i, r_i]
+        else:
+            if self.bounds:
+                bounds = {self.measure: self.bounds}
+            prepared = prepare(
+                data,
+                roles,
+                id_roles=[*self.levels, "rater"],
+                optional_id_roles=["therapist", "client", "session"],
+                measures=[self.measure],
+                bounds=bounds,
+                missing_outcome="drop",
+                grouping_roles=list(self.levels),
+            )
+            frame = prepared.frame
+            rcol = prepared.column("rater")
+            lab = frame[rcol].astype(str).to_numpy()
+            declared = list(self.rater_labels)
+            unknown = [v for v in pd.unique(lab) if v not in declared]
+            if unknown:
+                raise UnknownRaterError(
+                    f"rater label(s) {unknown[:5]} are in the data but not among the declared "
+                    f"raters {declared}; declare them with raters=(...)",
+                    role="rater",
+                    column=rcol,
+                    rows=list(frame.index[np.isin(lab, unknown)]),
+                )
+            absent = [v for v in declared if v not in set(lab)]
+            if absent:
+                raise UnknownRaterError(
+                    f"declared rater(s) {absent} have no rows in the data; leave them out of "
+                    "raters=(...)",
+                    role="rater",
+                    column=rcol,
+                )
+            r_i = np.asarray([declared.index(v) for v in lab], dtype=np.int64)
+            row_i = np.arange(len(frame))
+            y = frame[self.measure].to_numpy(dtype=float)
+            missing_cells = {}
+            if prepared.has("session"):
+                n_sess = prepared.n_groups("session")
+                missing_cells = {r: int(n_sess - (r_i == j).sum()) for j, r in enumerate(declared)}
+        codes = {lv: prepared.codes(lv) for lv in self.levels}
+        design = {
+            "y": y,
+            "rater": r_i.astype(np.int64),
+            **{f"{lv}_codes": codes[lv][0][row_i] for lv in self.levels},
+        }
+        n_obs = {lab_: int((r_i == j).sum()) for j, lab_ in enumerate(self.rater_labels)}
+        for j, lab_ in enumerate(self.rater_labels):
+            if n_obs[lab_] < 2 or np.nanstd(y[r_i == j]) == 0:
+                raise DataError(
+                    f"rater {lab_!r} has {n_obs[lab_]} rating(s) with no variance",
+                    role="rater",
+                    column=self.measures[j] if self.wide else self.measure,
+                )
+        base = {f.name: getattr(prepared, f.name) for f in fields(PreparedData)}
+        return RaterData(
+            **base,
+            design=design,
+            extra_info={
+                "format": "wide" if self.wide else "long",
+                "ratings_by_rater": n_obs,
+                "missing_ratings_by_rater": missing_cells,
+            },
+        )
+
+    def _ensure(self, data: PreparedData) -> RaterData:
+        if isinstance(data, RaterData) and data.design:
+            return data
+        return self.prepare(data.frame, data.roles)
+
+    # -- names ------------------------------------------------------------------------------
+    def reported(self, data: PreparedData) -> list[str]:
+        names = ["Intercept"] + [f"sd_{lv}" for lv in self.levels] + ["sigma"]
+        names += [f"share_{lv}" for lv in self.levels] + ["share_residual"]
+        names += [f"corr_{lv}" for lv in self.levels]
+        return names
+
+    def sampled(self, data: PreparedData) -> list[str]:
+        return [n for n in self.reported(data) if not n.startswith("corr_")]
+
+    # -- model ------------------------------------------------------------------------------
+    def _scales(self, d: dict) -> tuple[np.ndarray, np.ndarray]:
+        R = len(self.rater_labels)
+        m = np.array([d["y"][d["rater"] == j].mean() for j in range(R)])
+        s = np.array([d["y"][d["rater"] == j].std() for j in range(R)])
+        return m, s
+
+    def build(self, data: PreparedData) -> pm.Model:
+        data = self._ensure(data)
+        d = data.design
+        labels = list(self.rater_labels)
+        R = len(labels)
+        m, s = self._scales(d)
+        r = d["rater"]
+        ys = (d["y"] - m[r]) / s[r]
+        priors = self.resolved_priors()
+        coords = {"rater": labels, "rater2": labels, "cell": np.arange(len(ys))}
+        for lv in self.levels:
+            coords[lv] = data.codes(lv)[1]
+        with pm.Model(coords=coords) as model:
+            mu = with_dims(priors["Intercept"], "rater").create_variable("Intercept_std")
+            sigma = with_dims(priors["sigma"], "rater").create_variable("sigma_std")
+            eta = mu[r]
+            for lv in self.levels:
+                p = priors[f"sd_{lv}"]
+                sd_dist = getattr(pm, p.distribution).dist(**p.parameters, shape=R)
+                chol, corr, sds = pm.LKJCholeskyCov(
+                    f"chol_{lv}", n=R, eta=self.lkj_eta, sd_dist=sd_dist, compute_corr=True
+                )
+                pm.Deterministic(f"sd_{lv}_std", sds, dims="rater")
+                pm.Deterministic(f"corr_{lv}", corr, dims=("rater", "rater2"))
+                z = pm.Normal(f"z_{lv}", 0, 1, dims=(lv, "rater"))
+                eff = pt.dot(z, chol.T)
+                eta = eta + eff[d[f"{lv}_codes"], r]
+            pm.Normal("y", mu=eta, sigma=sigma[r], observed=ys, dims="cell")
+            pm.Deterministic("Intercept", m + s * mu, dims="rater")
+            total = sigma**2
+            for lv in self.levels:
+                pm.Deterministic(f"sd_{lv}", s * model[f"sd_{lv}_std"], dims="rater")
+                total = total + model[f"sd_{lv}_std"] ** 2
+            pm.Deterministic("sigma", s * sigma, dims="rater")
+            for lv in self.levels:
+                pm.Deterministic(f"share_{lv}", model[f"sd_{lv}_std"] ** 2 / total, dims="rater")
+            pm.Deterministic("share_residual", sigma**2 / total, dims="rater")
+        return model
+
+    # -- after sampling ---------------------------------------------------------------------
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+        post = idata["posterior"]
+        labels = list(self.rater_labels)
+        probs = {}
+        if "share_therapist" in post.data_vars:
+            for lab in labels:
+                v = post["share_therapist"].sel(rater=lab)
+                probs[f"P(share_therapist[{lab}] > 0.05)"] = float((v > 0.05).mean())
+        for lv in self.levels:
+            c = post[f"corr_{lv}"]
+            for i in range(len(labels)):
+                for j in range(i + 1, len(labels)):
+                    v = c.sel(rater=labels[i], rater2=labels[j])
+                    probs[f"P(corr_{lv}[{labels[i]},{labels[j]}] > 0)"] = float((v > 0).mean())
+        idata.attrs["probabilities"] = json.dumps(probs)
+        return idata
+
+    def observed_data(self, data: PreparedData) -> xr.Dataset:
+        d = self._ensure(data).design
+        name = self.measure or "rating"
+        return xr.Dataset(
+            {name: ("cell", d["y"]), "rater_index": ("cell", d["rater"])},
+            coords={"cell": np.arange(len(d["y"]))},
+        )
+
+    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
+        """Per observed rating (cell) log-likelihood on the data's scale."""
+        d = self._ensure(data).design
+        with model:
+            tree = pm.compute_log_likelihood(
+                xr.DataTree.from_dict({"posterior": idata["posterior"].to_dataset()}),
+                var_names=["y"],
+                extend_inferencedata=False,
+                progressbar=False,
+            )
+        ds = tree["log_likelihood"].to_dataset() if isinstance(tree, xr.DataTree) else tree
+        _, s = self._scales(d)
+        ds["y"] = ds["y"] - xr.DataArray(np.log(s[d["rater"]]), dims="cell")
+        return ds.rename({"y": self.measure or "rating"})
+
+
+def corr_table(result) -> pd.DataFrame:
+    """Cross-rater correlations at each level with 90% intervals and P(corr > 0)."""
+    post = result.posterior
+    rows = []
+    for name in [n for n in result.reported if n.startswith("corr_")]:
+        da = post[name]
+        labels = list(da["rater"].values)
+        for i in range(len(labels)):
+            for j in range(i + 1, len(labels)):
+                v = da.sel(rater=labels[i], rater2=labels[j]).values.ravel()
+                rows.append(
+                    {
+                        "level": name.removeprefix("corr_"),
+                        "rater_a": labels[i],
+                        "rater_b": labels[j],
+                        "mean": v.mean(),
+                        "q05": np.quantile(v, 0.05),
+                        "q95": np.quantile(v, 0.95),
+                        "p_gt_0": (v > 0).mean(),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def simulate_raters(
+    n_therapists: int = 40,
+    clients_per_therapist: int = 5,
+    sessions_per_client: int = 6,
+    *,
+    raters: tuple[str, ...] = DEFAULT_RATERS,
+    means: tuple[float, ...] | None = None,
+    sd_therapist: tuple[float, ...] | None = None,
+    sd_client: tuple[float, ...] | None = None,
+    sigma: tuple[float, ...] | None = None,
+    corr_therapist: float = 0.6,
+    corr_client: float = 0.4,
+    missing_rate: float = 0.0,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, dict]:
+    """Long-format multi-rater data with known truth (numpy only).
+
+    Equicorrelated therapist- and client-level effects across raters; independent residuals;
+    each rating deleted completely at random with probability ``missing_rate``. Defaults
+    for three raters: means (4.7, 4.4, 4.1), ``sd_therapist`` 0.3 each, ``sd_client``
+    (0.4, 0.35, 0.35), ``sigma`` (0.4, 0.45, 0.5); for other numbers of raters the first
+    values, repeated as needed.
+    """
+    rng = np.random.default_rng(seed)
+    R = len(raters)
+
+    def per_rater(value, default):
+        v = np.resize(np.asarray(default, dtype=float), R) if value is None else value
+        v = np.asarray(v, dtype=float)
+        if v.shape != (R,):
+            raise ValueError(f"need one value per rater ({R}), got {v.tolist()}")
+        return v
+
+    means = per_rater(means, (4.7, 4.4, 4.1))
+    sd_therapist = per_rater(sd_therapist, (0.3, 0.3, 0.3))
+    sd_client = per_rater(sd_client, (0.4, 0.35, 0.35))
+    sigma = per_rater(sigma, (0.4, 0.45, 0.5))
+
+    def equi(rho):
+        return np.full((R, R), rho) + (1 - rho) * np.eye(R)
+
+    T, C, S = n_therapists, clients_per_therapist, sessions_per_client
+    cov_t = np.outer(sd_therapist, sd_therapist) * equi(corr_therapist)
+    cov_c = np.outer(sd_client, sd_client) * equi(corr_client)
+    u = rng.multivariate_normal(np.zeros(R), cov_t, T)
+    v = rng.multivariate_normal(np.zeros(R), cov_c, (T, C))
+    y = (
+        np.asarray(means)[None, None, None, :]
+        + u[:, None, None, :]
+        + v[:, :, None, :]
+        + rng.normal(0, 1, (T, C, S, R)) * np.asarray(sigma)
+    )
+    ti, ci, si, ri = np.meshgrid(
+        np.arange(T), np.arange(C), np.arange(S), np.arange(R), indexing="ij"
+    )
+    frame = pd.DataFrame(
+        {
+            "therapist": [f"T{t:03d}" for t in ti.ravel()],
+            "client": [f"T{t:03d}_C{c:02d}" for t, c in zip(ti.ravel(), ci.ravel(), strict=True)],
+            "session": si.ravel() + 1,
+            "rater": np.asarray(raters)[ri.ravel()],
+            "empathy": y.ravel(),
+        }
+    )
+    if missing_rate > 0:
+        frame = frame.loc[rng.random(len(frame)) >= missing_rate].reset_index(drop=True)
+    var_t, var_c, var_e = (np.asarray(a) ** 2 for a in (sd_therapist, sd_client, sigma))
+    tot = var_t + var_c + var_e
+    truth = {
+        "raters": list(raters),
+        "corr_therapist": corr_therapist,
+        "corr_client": corr_client,
+        "share_therapist": dict(zip(raters, (var_t / tot).tolist(), strict=True)),
+        "share_client": dict(zip(raters, (var_c / tot).tolist(), strict=True)),
+        "Intercept": dict(zip(raters, means.tolist(), strict=True)),
+    }
+    return frame, truth
+
+
+def to_wide(frame: pd.DataFrame, measure: str, rater: str = "rater") -> pd.DataFrame:
+    """Pivot long multi-rater data to one row per session and one column per rater.
+
+    Columns are named ``<measure>_<rater>``; a rater missing from a session gives NaN.
+    """
+    idx = [c for c in frame.columns if c not in (measure, rater)]
+    wide = frame.pivot_table(index=idx, columns=rater, values=measure, aggfunc="first", sort=False)
+    wide.columns = [f"{measure}_{c}" for c in wide.columns]
+    return wide.reset_index()
+
+
+__all__ = ["RaterPartition", "RaterData", "UnknownRaterError", "corr_table", "simulate_raters"]

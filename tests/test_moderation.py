@@ -1,0 +1,202 @@
+"""Tests of the intervention-moderation model (SPEC model 4).
+
+Data come from :func:`empathy_models.models.moderation.simulate_moderation_data` (a seeded
+numpy generator with known within-client slopes; truth: affect sharing -0.4 in ERP and
++0.4 in MI, mentalizing +0.3 and empathic concern +0.2 in both).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import empathy_models as em
+from empathy_models.errors import ConfigError, TooFewGroupsError, UnknownLevelError
+from empathy_models.models.moderation import (
+    ModeratedEffects,
+    contrast_table,
+    simulate_moderation_data,
+    slope_table,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FIT = dict(draws=300, tune=300, chains=2, target_accept=0.9, log_likelihood=False)
+
+
+def _fit(df, seed, **kw):
+    spec = ModeratedEffects(covariates=("severity",), **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return em.fit(spec, df, seed=seed, **FIT)
+
+
+@pytest.fixture(scope="module")
+def flip():
+    df, truth = simulate_moderation_data(seed=1, n_therapists=20)
+    return _fit(df, seed=1), truth
+
+
+def test_sign_flip_recovered(flip):
+    result, truth = flip
+    slopes = slope_table(result, between=False)
+    for row in slopes.itertuples():
+        true = truth["slope"][row.subcomponent][row.intervention]
+        assert row.q05 < true < row.q95, (row, true)
+    table = contrast_table(result, between=False)
+    for row in table.itertuples():
+        true = truth["contrast"][row.subcomponent][row.pair]
+        assert row.q05 < true < row.q95, (row, true)
+    a = table.set_index("subcomponent").loc["affect_sharing"]
+    assert a["pair"] == "MI_minus_ERP"
+    assert a["pd"] > 0.95 and a["p_gt_0"] > 0.95
+    # stored with the result
+    import json
+
+    probs = json.loads(result.idata.attrs["probabilities"])
+    assert probs["pd(contrast[affect_sharing, MI_minus_ERP])"] > 0.95
+    assert result.posterior["slope"].dims[2:] == ("subcomponent", "intervention")
+    assert result.posterior["contrast"].dims[2:] == ("subcomponent", "pair")
+    assert result.config["options"]["levels"] == ["ERP", "MI"]  # inferred and stored
+    assert result.diagnostics["max_rhat"] < 1.05
+
+
+def test_figures_and_save(flip, tmp_path):
+    from empathy_models.results.plots_moderation import (
+        plot_conditional_effects,
+        plot_contrast_forest,
+    )
+
+    result, _ = flip
+    plot_conditional_effects(result, tmp_path / "ce.png")
+    plot_contrast_forest(result, tmp_path / "forest.png", between=True)
+    assert (tmp_path / "ce.png").stat().st_size > 0
+    path = result.save(tmp_path / "m.nc")
+    loaded = em.load_result(path)
+    assert np.allclose(contrast_table(loaded)["mean"], contrast_table(result)["mean"])
+    assert isinstance(loaded.spec, ModeratedEffects)
+
+
+N_NULL = 3
+
+
+def _null_batch(n):
+    flat = {"affect_sharing": 0.2, "mentalizing": 0.3, "empathic_concern": 0.2}
+    slopes = {k: {"ERP": v, "MI": v} for k, v in flat.items()}
+    covered = []
+    for seed in range(n):
+        df, _ = simulate_moderation_data(
+            seed=100 + seed, n_therapists=12, sessions_per_client=6, slopes=slopes
+        )
+        table = contrast_table(_fit(df, seed=seed), between=False)
+        covered += list((table["q05"] < 0) & (table["q95"] > 0))
+    return np.array(covered)
+
+
+def test_no_moderation_contrasts_contain_zero():
+    """Batch of 3 seeded null data sets x 3 contrasts: at least 7 of 9 90% intervals
+    contain zero (nominal 90%, partial pooling makes it higher)."""
+    covered = _null_batch(N_NULL)
+    assert covered.sum() >= 7, covered
+
+
+@pytest.mark.slow
+def test_no_moderation_contrasts_contain_zero_big_batch():
+    """20 data sets x 3 contrasts: at least 85% of 90% intervals contain zero."""
+    covered = _null_batch(20)
+    assert covered.mean() >= 0.85, covered.mean()
+
+
+# -- bad input ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small():
+    return simulate_moderation_data(seed=3, n_therapists=12, sessions_per_client=4)[0]
+
+
+def test_undeclared_level_is_error(small):
+    df = small.copy()
+    df.loc[df.index[:8], "intervention"] = "CBT"
+    with pytest.raises(UnknownLevelError, match="intervention") as err:
+        ModeratedEffects(levels=("ERP", "MI")).prepare(df)
+    assert "CBT" in str(err.value)
+    assert err.value.column == "intervention"
+
+
+def test_declared_level_without_clients_is_error(small):
+    with pytest.raises(UnknownLevelError, match="'intervention'") as err:
+        ModeratedEffects(levels=("ERP", "MI", "CBT")).prepare(small)
+    assert "CBT" in str(err.value)
+
+
+def test_single_level_is_error(small):
+    df = small[small["intervention"] == "ERP"]
+    with pytest.raises(TooFewGroupsError, match="'intervention'"):
+        ModeratedEffects().prepare(df)
+
+
+def test_renamed_moderator_column(small):
+    df = small.rename(columns={"intervention": "arm"})
+    prepared = ModeratedEffects().prepare(df, em.Roles(intervention="arm"))
+    assert prepared.n_rows == len(df)
+    with pytest.raises(UnknownLevelError, match="'arm'"):
+        ModeratedEffects(levels=("ERP",) * 1 + ("XX",)).prepare(df, em.Roles(intervention="arm"))
+
+
+def test_bad_options():
+    with pytest.raises(ConfigError, match="rope_scale"):
+        ModeratedEffects(rope_scale="sd")
+    with pytest.raises(ConfigError, match="sd_slope_interventon"):
+        ModeratedEffects(priors={"sd_slope_interventon": {"dist": "HalfNormal"}})
+    with pytest.raises(ConfigError):
+        ModeratedEffects(levels=("ERP",))
+
+
+def test_build_never_samples(small):
+    spec = ModeratedEffects(covariates=("severity",))
+    model = spec.build(spec.prepare(small))
+    assert "slope" in model.named_vars and "contrast" in model.named_vars
+    assert model.coords["pair"] == ("MI_minus_ERP",)
+
+
+def test_cli(tmp_path, small):
+    from typer.testing import CliRunner
+
+    from empathy_models.cli.main import app
+
+    path = tmp_path / "d.csv"
+    small.rename(columns={"intervention": "arm"}).to_csv(path, index=False)
+    res = CliRunner().invoke(
+        app,
+        [
+            "fit", "moderation", str(path), "--outcome", "outcome",
+            "--predictors", "affect_sharing,mentalizing,empathic_concern",
+            "--moderator", "arm", "--rope", "0.2", "--covariate", "severity",
+            "--draws", "100", "--tune", "100", "--chains", "1",
+            "--out", str(tmp_path / "r.nc"), "--contrasts-csv", str(tmp_path / "c.csv"),
+        ],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "MI_minus_ERP" in res.output
+    assert (tmp_path / "c.csv").exists()
+
+
+@pytest.mark.slow
+def test_example_fast(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "moderation.py"),
+            "--fast",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "contrasts.csv").exists() and (tmp_path / "contrast_forest.png").exists()

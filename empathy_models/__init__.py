@@ -6,13 +6,14 @@ from empathy_models import models as _models  # noqa: E402
 from empathy_models.data import PreparedData, Roles, prepare, read_table  # noqa: E402
 from empathy_models.inference import fit  # noqa: E402
 from empathy_models.models import *  # noqa: E402,F403
-from empathy_models.results import Result, load_result  # noqa: E402
+from empathy_models.results import Result, compare, load_result  # noqa: E402
 
 __all__ = [
     "PreparedData",
     "Result",
     "Roles",
     "__version__",
+    "compare",
     "fit",
     "load_result",
     "prepare",

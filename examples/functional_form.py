@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
     diff = table.iloc[1]
     print(
         f"\npreferred by LOO: {best} (elpd difference {diff['elpd_diff']:.1f}, "
-        f"SE {diff['dse']:.1f}, {'decisive' if diff['decisive'] else 'not decisive'} at 2 SE)"
+        f"SE {diff['dse']:.1f}, {'decisive' if diff['decisive'] else 'not decisive'}: rule |diff| > 4 and > 2 SE)"
     )
     print(
         f"optimum (symptom minimum) at empathy {row['vertex']:.2f}, 90% interval "

@@ -48,6 +48,11 @@ def test_fit_variance_end_to_end(csv, tmp_path, capsys):
     assert list(table["parameter"]) == em.load_result(out).reported
     code, stdout, _ = run(["summary", str(out)], capsys)
     assert "share_client" in stdout
+    for name in ("report.md", "report.html"):
+        code, stdout, _ = run(["report", str(out), "--out", str(tmp_path / name)], capsys)
+        text = (tmp_path / name).read_text()
+        assert "share_therapist" in text and "rows_used" in text and "forest" in text
+    assert (tmp_path / "report_forest.png").stat().st_size > 1000
 
 
 def test_data_error_exits_2_with_message(csv, tmp_path, capsys):

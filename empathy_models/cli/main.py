@@ -99,6 +99,22 @@ def summary(
 
 
 @app.command()
+def report(
+    result: Annotated[Path, typer.Argument(help="A result file written by `fit`.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Report file: .md (Markdown) or .html.")
+    ] = Path("report.md"),
+    ci_prob: Annotated[float, typer.Option("--ci-prob", help="Interval probability.")] = 0.9,
+) -> None:
+    """Write a Markdown or HTML report (tables, probabilities, figure, provenance)."""
+    from empathy_models import load_result
+    from empathy_models.results.report import write_report
+
+    path = write_report(load_result(result), out, ci_prob=ci_prob)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the simulated study into.")],
     seed: Annotated[int, typer.Option("--seed")] = 20261122,

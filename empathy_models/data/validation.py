@@ -94,11 +94,24 @@ class PreparedData:
         Sessions are coded per (client, session) pair when a client role is present, since
         session numbers repeat across clients.
         """
+        cache = self.__dict__.setdefault("_codes_cache", {})
+        key = (role, id(self.frame))  # a model that replaces the frame gets fresh codes
+        if key not in cache:
+            cache[key] = self._codes(role)
+        return cache[key]
+
+    def _codes(self, role: str) -> tuple[np.ndarray, np.ndarray]:
         if role == "session" and self.has("client"):
-            keys = self.frame[[self.column("client"), self.column("session")]]
-            labels = keys.astype(str).agg(":".join, axis=1).to_numpy()
-            codes, uniq = pd.factorize(labels, sort=True)
-            return codes.astype(np.int64), np.asarray(uniq, dtype=str)
+            # Factorize each column, then the pairs as integers: labels are built per session,
+            # not per row (string keys per row dominate load time at a million rows).
+            c_codes, c_uniq = pd.factorize(self.frame[self.column("client")], sort=True)
+            s_codes, s_uniq = pd.factorize(self.frame[self.column("session")], sort=True)
+            pair = c_codes.astype(np.int64) * len(s_uniq) + s_codes
+            codes, uniq_pair = pd.factorize(pair, sort=True)
+            c_lab = _label_array(c_uniq)[uniq_pair // len(s_uniq)]
+            s_lab = _label_array(s_uniq)[uniq_pair % len(s_uniq)]
+            labels = np.char.add(np.char.add(c_lab.astype(str), ":"), s_lab.astype(str))
+            return codes.astype(np.int64), labels
         values = self.frame[self.column(role)].to_numpy()
         codes, uniq = pd.factorize(values, sort=True)
         return codes.astype(np.int64), _label_array(uniq)

@@ -85,6 +85,8 @@ def fit(
         ll = spec.log_likelihood(idata, prepared, model)
         if ll is not None:
             idata["log_likelihood"] = xr.DataTree(ll)
+            # Every family scores the outcome on the user's scale (see each log_likelihood).
+            idata.attrs["log_likelihood_scale"] = "original"
     if posterior_predictive and hasattr(spec, "posterior_predictive"):
         pp = spec.posterior_predictive(
             idata, prepared, model, seed=seed + 2, progressbar=show_progress(progressbar)

@@ -142,7 +142,8 @@ def sample(model: pm.Model, settings: SamplerSettings | None = None) -> tuple[xr
     else:
         with model:
             t1 = time.perf_counter()
-            kwargs = {}
+            # PyMC picks nutpie by itself when it is installed; "pymc" must mean PyMC's own NUTS.
+            kwargs = {"nuts_sampler": "pymc"}
             if s.sampler in ("numpyro", "blackjax"):
                 kwargs["nuts_sampler"] = s.sampler
                 kwargs["nuts_sampler_kwargs"] = {"chain_method": "vectorized"}

@@ -563,17 +563,22 @@ class EmotionalCircuit(ModelSpec):
         )
 
     def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Log-likelihood per dyad (all of its lag pairs, dyad means integrated out)."""
+        """Log-likelihood per dyad (all of its lag pairs, dyad means integrated out), on the
+        original affect scales."""
         post = idata["posterior"]
         info = model.em_circuit
         inputs = list(model.free_RVs)
         fn = pytensor.function(inputs, info["loglik"], on_unused_input="ignore")
         arrays = [post[v.name].values for v in inputs]
         c, d = arrays[0].shape[:2]
-        out = np.empty((c, d, info["design"]["n_dyad"]))
+        des = info["design"]
+        out = np.empty((c, d, des["n_dyad"]))
         for i in range(c):
             for k in range(d):
                 out[i, k] = fn(*[a[i, k] for a in arrays])
+        # Jacobian back to the original affect scales, so LOO compares with other fits.
+        pairs = np.bincount(des["cell_dyad"], weights=des["n"], minlength=des["n_dyad"])
+        out -= pairs * (np.log(des["scales"]["sC"]) + np.log(des["scales"]["sT"]))
         return xr.Dataset(
             {"affect": (("chain", "draw", "dyad"), out)},
             coords={

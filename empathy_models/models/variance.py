@@ -303,8 +303,14 @@ class VariancePartition(ModelSpec):
         return xr.Dataset({self.measure: ("obs", data.frame[self.measure].to_numpy(dtype=float))})
 
     def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Marginal form: per top-level group (dim named after that level). Full form: per row."""
+        """Marginal form: per top-level group (dim named after that level). Full form: per row.
+
+        Both are densities of the outcome on its original scale (the model works on the
+        standardized outcome; the Jacobian ``-log(sd)`` per row is added) so that LOO compares
+        with other families fitted to the same measure.
+        """
         post = idata["posterior"]
+        log_sd = float(np.log(self._design(data)[3][1]))
         if hasattr(model, "em_marginal"):
             info = model.em_marginal
             top = info["levels"][0]
@@ -316,7 +322,8 @@ class VariancePartition(ModelSpec):
             for i in range(c):
                 for k in range(d):
                     out[i, k] = fn(*[a[i, k] for a in arrays])
-            labels = data.codes(top)[1]
+            codes, labels = data.codes(top)
+            out -= np.bincount(codes, minlength=len(labels)) * log_sd
             return xr.Dataset(
                 {self.measure: (("chain", "draw", top), out)},
                 coords={"chain": post["chain"].values, "draw": post["draw"].values, top: labels},
@@ -329,7 +336,7 @@ class VariancePartition(ModelSpec):
                 progressbar=False,
             )
         ds = tree["log_likelihood"].to_dataset() if isinstance(tree, xr.DataTree) else tree
-        return ds.rename({"y": self.measure})
+        return (ds - log_sd).rename({"y": self.measure})
 
     def _marginal_inputs(self, levels) -> list[str]:
         names = ["Intercept_std"] + (["beta_std"] if self.covariates else [])

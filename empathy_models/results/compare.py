@@ -24,6 +24,7 @@ PARETO_K_MAX = 0.7
 #: Root attribute in which a result states the outcome scale of its log-likelihood
 #: (``"original"``: density of the outcome in the data's units).
 SCALE_ATTR = "log_likelihood_scale"
+DECISIVE_ELPD = 4.0  # Sivula et al. (2022): smaller differences are not distinguishable
 
 
 class ParetoKWarning(UserWarning):
@@ -165,7 +166,11 @@ def compare(
         (``elpd_loo``), ``se``, ``elpd_diff`` (from the best model, <= 0), ``dse`` (SE of the
         difference), ``p_loo`` (effective number of parameters), ``weight``, ``n_units``,
         ``unit`` (what is left out), ``n_pareto_k_bad`` (units with Pareto k > 0.7) and
-        ``decisive`` (``|elpd_diff| > 2 dse`` for the non-best models).
+        ``decisive`` for the non-best models: ``|elpd_diff| > 4`` and ``|elpd_diff| > 2 dse``.
+        Below an absolute difference of 4 the normal approximation behind ``dse`` is
+        unreliable and the models predict about equally well (Sivula, Magnusson, Matamoros &
+        Vehtari 2022; the LOO FAQ); nested models differing by one unneeded parameter often
+        show ``|elpd_diff|`` near 1-2 with a tiny ``dse``.
 
     Raises
     ------
@@ -209,7 +214,8 @@ def compare(
     out["n_pareto_k_bad"] = [
         int(np.sum(np.asarray(loos[n].pareto_k) > PARETO_K_MAX)) for n in out.index
     ]
-    out["decisive"] = (out["elpd_diff"].abs() > 2 * out["dse"]) & (out["rank"] > 0)
+    diff = out["elpd_diff"].abs()
+    out["decisive"] = (diff > DECISIVE_ELPD) & (diff > 2 * out["dse"]) & (out["rank"] > 0)
     out.index.name = "model"
     bad = out.loc[out["n_pareto_k_bad"] > 0, "n_pareto_k_bad"]
     if len(bad):

@@ -1,0 +1,189 @@
+"""What the benchmark suite fits: one case per model family and size, and scaling data.
+
+Every case is built from seeded simulated data: :func:`empathy_models.data.simulate.simulate_study`
+for the process models, :func:`empathy_models.models.meta.simulate_meta` for the meta-analysis,
+and a plain numpy random-intercept generator (:func:`write_scaling_csv`) for the scaling curve,
+where the full simulator would be needlessly slow at a million rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+#: Model families, in the order tables list them.
+FAMILIES: tuple[str, ...] = (
+    "variance",
+    "contributions",
+    "raters",
+    "form",
+    "moderation",
+    "circuit",
+    "meta",
+)
+
+#: Sampler labels of the suite -> ``(sampler, backend)`` arguments of ``empathy_models.fit``.
+SAMPLERS: dict[str, tuple[str, str]] = {
+    "nutpie-numba": ("nutpie", "numba"),
+    "nutpie-jax": ("nutpie", "jax"),
+    "numpyro": ("numpyro", "numba"),
+    "blackjax": ("blackjax", "numba"),
+    "pymc": ("pymc", "numba"),
+}
+#: The samplers that run on JAX (the GPU lane).
+JAX_SAMPLERS: tuple[str, ...] = ("nutpie-jax", "numpyro", "blackjax")
+#: The package's default sampler (``empathy_models.inference.samplers.DEFAULT_*``).
+DEFAULT_SAMPLER = "nutpie-numba"
+
+
+@dataclass(frozen=True)
+class Size:
+    """A study size: the simulator's design, and the number of studies for the meta-analysis."""
+
+    name: str
+    n_therapists: int
+    clients_per_therapist: int
+    sessions_per_client: int
+    moments_per_session: int
+    meta_studies: int
+
+    def design_kwargs(self) -> dict:
+        return {
+            "n_therapists": self.n_therapists,
+            "clients_per_therapist": self.clients_per_therapist,
+            "sessions_per_client": self.sessions_per_client,
+            "moments_per_session": self.moments_per_session,
+        }
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+SIZES: dict[str, Size] = {
+    "tiny": Size("tiny", 6, 3, 4, 6, 12),
+    "small": Size("small", 20, 5, 8, 9, 40),
+    "medium": Size("medium", 60, 6, 10, 12, 150),
+}
+
+#: Scaling curve: rows -> (therapists, clients per therapist, sessions per client).
+SCALING_DESIGNS: dict[int, tuple[int, int, int]] = {
+    600: (10, 6, 10),  # --quick only
+    2_000: (20, 10, 10),
+    10_000: (50, 10, 20),
+    40_000: (100, 20, 20),  # the brms comparison of issue 8
+    200_000: (200, 50, 20),
+    1_000_000: (1_000, 50, 20),  # the 1M-row target of issue 8
+}
+#: True values of the scaling data (the shipped study's client-rated alliance).
+SCALING_TRUTH = {"Intercept": 4.7, "sd_therapist": 0.25, "sd_client": 0.40, "sigma": 0.35}
+SCALING_MEASURE = "alliance"
+
+
+def family_case(family: str, size: Size, seed: int):
+    """``(spec, data, rows)`` of one family at one size.
+
+    ``rows`` is the number of data rows handed to ``fit`` (sessions, ratings, moments or
+    effect sizes).
+    """
+    import empathy_models as em
+    from empathy_models.data.simulate import StudyDesign, simulate_study
+
+    if family == "meta":
+        from empathy_models.models.meta import simulate_meta
+
+        shifts = {"client": 0.0, "therapist": -0.1, "observer": 0.05}
+        table, _ = simulate_meta(
+            size.meta_studies,
+            mu=0.3,
+            tau=0.1,
+            effects_per_study=(1, 3),
+            n_range=(20, 250),
+            moderator=shifts,
+            form="r",
+            seed=seed,
+        )
+        spec = em.MetaAnalysis(r="r", n="n", study="study", moderators=("rater",))
+        return spec, table, len(table)
+
+    design = StudyDesign(
+        **{
+            **size.design_kwargs(),
+            "moments_per_session": size.moments_per_session if family == "circuit" else 0,
+        },
+        include_ratings=family == "raters",
+    )
+    study = simulate_study(design, seed=seed)
+    if family == "variance":
+        spec, data = em.VariancePartition(measure="alliance", bounds=(1, 7)), study.sessions
+    elif family == "contributions":
+        spec = em.Contributions(predictor="alliance", outcome="outcome")
+        data = study.sessions
+    elif family == "raters":
+        spec, data = em.RaterPartition(measure="alliance", bounds=(1, 7)), study.ratings
+    elif family == "form":
+        spec = em.FunctionalForm(
+            outcome="outcome", predictor="empathy", form="quadratic", optimum="minimum"
+        )
+        data = study.sessions
+    elif family == "moderation":
+        spec = em.ModeratedEffects(outcome="outcome", levels=("ERP", "MI"))
+        data = study.sessions
+    elif family == "circuit":
+        traits = study.therapists[["therapist", "trait_affect_sharing"]]
+        data = study.moments.merge(traits, on="therapist", how="left")
+        spec = em.EmotionalCircuit(therapist_covariate="trait_affect_sharing")
+    else:
+        raise ValueError(f"unknown family {family!r}; choose among {', '.join(FAMILIES)}")
+    return spec, data, len(data)
+
+
+def scaling_frame(rows: int, seed: int):
+    """Three-level random-intercept Gaussian data (therapist > client > session), numpy only."""
+    import pandas as pd
+
+    if rows not in SCALING_DESIGNS:
+        raise ValueError(f"no scaling design for {rows} rows; choose among {list(SCALING_DESIGNS)}")
+    n_t, n_c, n_s = SCALING_DESIGNS[rows]
+    rng = np.random.default_rng(seed)
+    t = np.repeat(np.arange(n_t, dtype=np.int64), n_c * n_s)
+    c = np.repeat(np.arange(n_t * n_c, dtype=np.int64), n_s)
+    s = np.tile(np.arange(1, n_s + 1, dtype=np.int64), n_t * n_c)
+    tr = SCALING_TRUTH
+    y = (
+        tr["Intercept"]
+        + tr["sd_therapist"] * rng.standard_normal(n_t)[t]
+        + tr["sd_client"] * rng.standard_normal(n_t * n_c)[c]
+        + tr["sigma"] * rng.standard_normal(len(t))
+    )
+    return pd.DataFrame(
+        {
+            "therapist": t + 1,
+            "client": c + 1,
+            "session": s,
+            SCALING_MEASURE: np.round(y, 4),
+        }
+    )
+
+
+def write_scaling_csv(rows: int, seed: int, folder: Path) -> Path:
+    """Write (once) the scaling data set of ``rows`` rows and return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"variance_{rows}_seed{seed}.csv"
+    if not path.exists():
+        tmp = path.with_suffix(".csv.tmp")
+        scaling_frame(rows, seed).to_csv(tmp, index=False)
+        tmp.replace(path)
+    return path
+
+
+def scaling_spec(marginalized: bool):
+    """The 3-level variance partition of the scaling curve (session = residual level)."""
+    import empathy_models as em
+
+    return em.VariancePartition(
+        measure=SCALING_MEASURE, levels=("therapist", "client"), marginalized=marginalized
+    )

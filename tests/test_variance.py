@@ -167,3 +167,48 @@ def test_predictive_groups(sessions_df):
     # replicated data have the observed spread: the SD of the data lies inside the predictive range
     sds = pp.std("obs").values.ravel()
     assert sds.min() < obs.std() < sds.max()
+
+
+@pytest.mark.parametrize("three_levels", [False, True])
+def test_marginal_loglik_equals_dense_gaussian(three_levels):
+    """The collapsed likelihood (cell sums, precision-weighted means) is the exact Gaussian
+    density of each therapist's rows: checked against scipy's dense multivariate normal on an
+    unbalanced design with a covariate (groups of unequal size, cells of unequal count)."""
+    import pytensor
+    from scipy import stats
+
+    from empathy_models.models.variance import marginal_loglik, marginal_statistics
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for t in range(4):
+        for c in range(rng.integers(1, 4)):
+            for s in range(rng.integers(1, 4)):
+                for m in range(rng.integers(1, 4) if three_levels else 1):
+                    rows.append((t, f"{t}-{c}", s, m))
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=["therapist", "client", "session", "moment"])
+    df["x"] = rng.normal(size=len(df))
+    df["y"] = rng.normal(size=len(df))
+    if not three_levels:
+        df = df.drop(columns="moment")
+    spec = em.VariancePartition(measure="y", covariates=("x",))
+    data = spec.prepare(df)
+    levels = spec.group_levels(data)
+    assert len(levels) == (3 if three_levels else 2)
+    ys, Xs, _, _ = spec._design(data)
+    stats_ = marginal_statistics(data, levels, ys, Xs)
+    b0, beta, sds, sigma = 0.3, np.array([0.4]), [0.7, 0.5, 0.6][: len(levels)], 0.8
+    ll = marginal_loglik(stats_, b0, beta, list(sds), sigma)
+    got = pytensor.function([], ll)() if hasattr(ll, "eval") else ll
+    codes = [data.codes(lv)[0] for lv in levels]
+    for t in range(stats_["n_top"]):
+        idx = np.flatnonzero(codes[0] == t)
+        cov = sigma**2 * np.eye(len(idx))
+        for lv_codes, sd in zip(codes, sds, strict=True):
+            g = lv_codes[idx]
+            cov += sd**2 * (g[:, None] == g[None, :])
+        mean = b0 + Xs[idx] @ beta
+        want = stats.multivariate_normal(mean, cov).logpdf(ys[idx])
+        assert got[t] == pytest.approx(want, rel=1e-10, abs=1e-9)

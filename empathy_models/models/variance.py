@@ -422,6 +422,31 @@ def marginal_statistics(
         parents.append(par)
     leaf_top = np.empty(n_leaf, dtype=np.int64)
     leaf_top[leaf] = top
+    # Cells of lowest-level groups with the same parent and the same row count share one
+    # variance, so the lowest-level collapse needs only per-cell sums: in a balanced design a
+    # gradient then costs O(parents), not O(lowest-level groups).
+    if len(levels) > 1:
+        cell, cell_idx = np.unique(
+            np.column_stack([parents[-1], counts.astype(np.int64)]), axis=0, return_inverse=True
+        )
+        cell_idx = cell_idx.ravel()
+        n_cell = len(cell)
+        cell_top = np.empty(n_cell, dtype=np.int64)
+        cell_top[cell_idx] = leaf_top
+        cells = {
+            "leaf_cell": cell_idx,
+            "n_cell": n_cell,
+            "cell_k": np.bincount(cell_idx, minlength=n_cell).astype(float),
+            "cell_n": cell[:, 1].astype(float),
+            "cell_par": cell[:, 0].astype(np.int64),
+            "cell_top": cell_top,
+            "cell_Sx": _bincount_columns(cell_idx, xbar, n_cell),
+            "cell_Sxx": _bincount_columns(
+                cell_idx, (xbar[:, :, None] * xbar[:, None, :]).reshape(n_leaf, p * p), n_cell
+            ).reshape(n_cell, p, p),
+        }
+    else:
+        cells = {}
     rows_top = np.bincount(top, minlength=n_top).astype(float)
     groups_top = np.bincount(leaf_top, minlength=n_top).astype(float)
     const_top = np.bincount(leaf_top, weights=np.log(counts), minlength=n_top)
@@ -439,6 +464,7 @@ def marginal_statistics(
         "logn_top": const_top,
         "n_top": n_top,
         "n_groups": [int(c.max()) + 1 for c in g_codes],
+        **cells,
     }
 
 
@@ -465,11 +491,17 @@ def marginal_loglik(stats: dict, b0, beta, sds: list, sigma):
         - 0.5 * stats["logn_top"]
         - 0.5 * w / s2
     )
-    # collapse the levels bottom-up: children means m with variance a around the parent effect
-    a = s2 / stats["counts"] + sds[-1] ** 2
-    top_of = stats["leaf_top"]
     n_top = stats["n_top"]
-    for level in range(len(sds) - 2, -1, -1):
+    top_of = stats["leaf_top"]
+    a = s2 / stats["counts"] + sds[-1] ** 2
+    first = len(sds) - 2
+    if len(sds) > 1:
+        # lowest level from per-cell sums (see marginal_statistics)
+        ll_top, m, a, top_of = _collapse_cells(stats, ll_top, b0, beta, sds, s2)
+        first -= 1
+    # collapse the remaining levels bottom-up: children means m with variance a around the
+    # parent effect
+    for level in range(first, -1, -1):
         par = stats["parents"][level]
         n_par = stats["n_groups"][level]
         prec = 1.0 / a
@@ -490,6 +522,68 @@ def marginal_loglik(stats: dict, b0, beta, sds: list, sigma):
     # top level: m ~ N(0, a), one per top group
     ll_top = ll_top - 0.5 * (LOG2PI + pt.log(a)) - 0.5 * m**2 / a
     return ll_top
+
+
+def _bincount_columns(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Column-wise ``np.bincount`` of a 2-D array: (n, p) -> (size, p)."""
+    return (
+        np.column_stack(
+            [
+                np.bincount(index, weights=values[:, j], minlength=size)
+                for j in range(values.shape[1])
+            ]
+        )
+        if values.shape[1]
+        else np.zeros((size, 0))
+    )
+
+
+def _cell_sum(values, stats: dict):
+    """Sum per-lowest-group values (1-D or 2-D) into cells; numpy, or symbolic when the
+    values come from ``pm.Data`` (simulation studies swap the outcome after compiling)."""
+    if isinstance(values, np.ndarray):
+        if values.ndim == 1:
+            return np.bincount(stats["leaf_cell"], weights=values, minlength=stats["n_cell"])
+        return _bincount_columns(stats["leaf_cell"], values, stats["n_cell"])
+    shape = (stats["n_cell"], stats["xbar"].shape[1]) if values.ndim > 1 else (stats["n_cell"],)
+    return pt.zeros(shape, dtype=values.dtype)[stats["leaf_cell"]].inc(values)
+
+
+def _collapse_cells(stats: dict, ll_top, b0, beta, sds: list, s2):
+    """Integrate out the lowest-level effects and collapse onto their parents from cell sums.
+
+    For the k children of one cell (same parent, same row count n) with means
+    ``m_i = ybar_i - b0 - xbar_i'beta`` and common variance ``a = s2/n + sd^2``, the terms
+    ``sum_i log N(m_i | mbar, a)`` need only ``k``, ``sum m_i`` and ``sum m_i^2``.
+    """
+    ybar = stats["ybar"]
+    k, n = stats["cell_k"], stats["cell_n"]
+    par, top = stats["cell_par"], stats["cell_top"]
+    n_par = stats["n_groups"][-2]
+    Sy = _cell_sum(ybar, stats)
+    Syy = _cell_sum(ybar * ybar, stats)
+    Sm = Sy - k * b0
+    Smm = Syy - 2 * b0 * Sy + k * b0**2
+    if stats["cell_Sx"].shape[1]:
+        Sxy = _cell_sum(ybar[:, None] * stats["xbar"], stats)
+        Sx = stats["cell_Sx"]
+        Sm = Sm - pt.dot(Sx, beta)
+        Smm = Smm - 2 * pt.dot(Sxy - b0 * Sx, beta) + pt.dot(pt.dot(stats["cell_Sxx"], beta), beta)
+    a = s2 / n + sds[-1] ** 2
+    prec = 1.0 / a
+    P = _segment_sum(k * prec, par, n_par)
+    mbar = _segment_sum(Sm * prec, par, n_par) / P
+    mb = mbar[par]
+    resid = prec * (Smm - 2 * mb * Sm + k * mb**2)
+    term = -0.5 * k * (LOG2PI + pt.log(a)) - 0.5 * resid
+    par_top = np.empty(n_par, dtype=np.int64)
+    par_top[par] = top
+    ll_top = (
+        ll_top
+        + _segment_sum(term, top, stats["n_top"])
+        + _segment_sum(0.5 * (LOG2PI - pt.log(P)), par_top, stats["n_top"])
+    )
+    return ll_top, mbar, 1.0 / P + sds[-2] ** 2, par_top
 
 
 def shares_table(result) -> pd.DataFrame:

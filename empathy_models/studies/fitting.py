@@ -146,6 +146,7 @@ class SamplingPlan:
     chains: int = 2
     target_accept: float = 0.8
     sampler: str = "nutpie"
+    backend: str = "numba"
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
@@ -159,9 +160,8 @@ def sample_posterior(spec, data: PreparedData, plan: SamplingPlan, seed: int) ->
     Returns ``(posterior, info)`` with ``info = {"divergences": int, "compiled": bool}``
     (``compiled``: this call compiled the model; False when a cached compile was reused).
     """
-    if isinstance(spec, SwappableVariancePartition) and spec.swappable(data) and (
-        plan.sampler == "nutpie"
-    ):
+    swap = isinstance(spec, SwappableVariancePartition) and spec.swappable(data)
+    if swap and plan.sampler == "nutpie" and plan.backend == "numba":
         import nutpie
 
         key, values = spec.data_values(data)
@@ -192,6 +192,7 @@ def sample_posterior(spec, data: PreparedData, plan: SamplingPlan, seed: int) ->
         spec,
         data,
         sampler=plan.sampler,
+        backend=plan.backend,
         draws=plan.draws,
         tune=plan.tune,
         chains=plan.chains,
@@ -205,7 +206,7 @@ def sample_posterior(spec, data: PreparedData, plan: SamplingPlan, seed: int) ->
     idata = result.idata
     post = idata["posterior"].to_dataset()
     div = int(idata["sample_stats"]["diverging"].sum()) if "sample_stats" in idata.children else 0
-    return post, {"divergences": div, "compiled": True}
+    return post, {"divergences": div, "compiled": True, "result": result}
 
 
 __all__ = ["SamplingPlan", "SwappableVariancePartition", "draw_prior", "sample_posterior"]

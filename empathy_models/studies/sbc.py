@@ -406,7 +406,9 @@ class CircuitSBC(SBCProblem):
     phases: tuple[str, ...] = ("processing", "exposure")
 
     def spec(self):
-        return _CircuitUnscaled(throttle_phases=("exposure", "processing"), centered=False)
+        return _CircuitUnscaled(
+            phase_levels=self.phases, throttle_phases=("exposure", "processing"), centered=False
+        )
 
     def simulate(self, rng):
         p = self.priors()

@@ -407,9 +407,10 @@ def section_peers(runner: Runner, args) -> tuple[list, dict]:
     peer_rows = args.peer_rows or ([600] if args.quick else [40_000])
     records = []
     samplers = args.samplers or list(cases.SAMPLERS)
-    # the package on the peer data: every sampler marginalized (the default), and the full
-    # parameterization (brms's) with the default sampler
-    for rows in peer_rows:
+    brms_rows = (args.brms_rows or peer_rows) if args.peers else []
+    # the package on the peer data (and wherever brms runs): every sampler marginalized (the
+    # default), and the full parameterization (brms's) with the default sampler
+    for rows in sorted(set(peer_rows) | set(brms_rows)):
         for sampler in samplers:
             for marginalized in (True, False) if sampler == cases.DEFAULT_SAMPLER else (True,):
                 rec = scaling_fit(runner, args, rows, marginalized, sampler)
@@ -431,7 +432,6 @@ def section_peers(runner: Runner, args) -> tuple[list, dict]:
     # R peers
     have = r_peers_available() if args.peers else {}
     if args.peers:
-        brms_rows = args.brms_rows or peer_rows
         for rows in sm_rows:
             key = f"lme4/{rows}"
             base = {"kind": "rscript", "tool": "lme4", "rows": rows, "form": "REML"}
@@ -634,7 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
     p.add_argument("--fresh", action="store_true", help="ignore cached measurements")
-    p.add_argument("--full-max-rows", type=int, default=40_000, help="largest full-form fit")
+    p.add_argument("--full-max-rows", type=int, default=200_000, help="largest full-form fit")
     p.add_argument("--statsmodels-max-rows", type=int, default=200_000)
     p.add_argument("--scaling-sampler", default=cases.DEFAULT_SAMPLER, choices=list(cases.SAMPLERS))
     p.add_argument("--peer-rows", help="rows of the peer comparison (default 40000)")

@@ -304,8 +304,9 @@ def main(argv: list[str] | None = None) -> None:
     print("centering bias:")
     summary = centering_bias(args, args.out)
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
-        print(table[["predictor", "outcome_level", "parameter", "mean", "q05", "q95", "truth"]])
-        print(summary)
+        cols = ["predictor", "outcome_level", "parameter", "mean", "q05", "q95", "truth"]
+        print(table[cols].to_string(index=False))
+        print(summary.to_string(index=False))
     print(f"wrote tables and figures to {args.out} in {time.perf_counter() - t0:.0f} s")
 
 

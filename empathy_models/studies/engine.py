@@ -175,7 +175,7 @@ def make_client(scheduler: str | None = None, workers: int = 2):
         n_workers=int(workers),
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
     return Client(cluster)

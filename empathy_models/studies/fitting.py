@@ -154,7 +154,9 @@ class SamplingPlan:
         return asdict(self)
 
 
-def sample_posterior(spec, data: PreparedData, plan: SamplingPlan, seed: int) -> tuple[xr.Dataset, dict]:
+def sample_posterior(
+    spec, data: PreparedData, plan: SamplingPlan, seed: int
+) -> tuple[xr.Dataset, dict]:
     """Posterior draws of one replicate and its sampler diagnostics.
 
     Returns ``(posterior, info)`` with ``info = {"divergences": int, "compiled": bool}``

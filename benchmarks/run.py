@@ -34,6 +34,7 @@ import argparse
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -146,12 +147,12 @@ def code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def r_peers_available() -> dict:
+def r_peers_available(packages: tuple[str, ...] = ("lme4", "brms")) -> dict:
     """Which R peers ``Rscript`` can load (empty when R is absent)."""
     if shutil.which("Rscript") is None:
         return {}
     out = {}
-    for pkg in ("lme4", "brms"):
+    for pkg in packages:
         proc = subprocess.run(
             ["Rscript", "-e", f"suppressMessages({{library({pkg}); library(jsonlite)}})"],
             capture_output=True,
@@ -478,7 +479,7 @@ def section_big(runner: Runner, args) -> tuple[list, dict]:
         # in a full run every repeat is a new measurement (never served from the cache)
         rec = scaling_fit(runner, args, rows, True, cases.DEFAULT_SAMPLER, force=not args.quick)
         records.append({"key": f"empathy_models/{rows}/rep{rep + 1}", **rec, "repeat": rep + 1})
-    have = r_peers_available()
+    have = r_peers_available(("lme4",))
     key = f"lme4/{rows}"
     base = {"kind": "rscript", "tool": "lme4", "rows": rows, "form": "REML"}
     if have.get("lme4"):
@@ -583,9 +584,20 @@ def write_section(out: Path, section: str, records: list, settings: dict, run_me
     }
     doc["summary"] = report.summarize(section, doc)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=1, default=_json_default, allow_nan=True))
+    tmp.write_text(json.dumps(_finite(doc), indent=1, default=_json_default, allow_nan=False))
     tmp.replace(path)
     return doc
+
+
+def _finite(o):
+    """NaN and infinities become null: the files stay strict JSON."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_finite(v) for v in o]
+    return o
 
 
 def _json_default(o):

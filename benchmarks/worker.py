@@ -237,9 +237,12 @@ def device_info() -> dict:
         return {}
     import jax
 
+    devices = jax.devices()
     return {
         "jax_backend": jax.default_backend(),
-        "jax_devices": [str(d) for d in jax.devices()],
+        "jax_device": str(devices[0]) if devices else None,
+        "jax_device_kind": getattr(devices[0], "device_kind", None) if devices else None,
+        "jax_device_count": len(devices),
     }
 
 

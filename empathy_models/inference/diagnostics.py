@@ -35,7 +35,11 @@ class Diagnostics:
                 f"{self.divergences} divergent transitions: raise target_accept (e.g. 0.95), "
                 "or check the priors and the model for funnel geometry"
             )
-        if not np.isfinite(self.max_rhat) or self.max_rhat > RHAT_MAX:
+        if chains < 2:
+            out.append(
+                "one chain: R-hat cannot check convergence; run at least 2 chains (4 recommended)"
+            )
+        elif np.isfinite(self.max_rhat) and self.max_rhat > RHAT_MAX:
             out.append(
                 f"R-hat {self.max_rhat:.3f} > {RHAT_MAX} for '{self.worst_rhat_param}': chains disagree; "
                 "run more tune and draws, and check for multimodality"
@@ -72,7 +76,9 @@ def diagnose(idata: xr.DataTree, var_names: list[str], *, warn: bool = True) -> 
                 or (fn is np.min and v < best_val)
             ):
                 best_val, best_name = float(v), name
-        return (best_val if best_val is not None else float("nan")), best_name
+        if best_val is None or not np.isfinite(best_val):  # no chains to compare, or all NaN
+            return float("nan"), ""
+        return best_val, best_name
 
     max_rhat, rhat_name = worst(rhat, np.max)
     min_bulk, bulk_name = worst(ess_b, np.min)

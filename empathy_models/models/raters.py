@@ -292,9 +292,15 @@ class RaterPartition(ModelSpec):
             for lv in self.levels:
                 p = priors[f"sd_{lv}"]
                 sd_dist = getattr(pm, p.distribution).dist(**p.parameters, shape=R)
-                chol, corr, sds = pm.LKJCholeskyCov(
-                    f"chol_{lv}", n=R, eta=self.lkj_eta, sd_dist=sd_dist, compute_corr=True
+                # compute_corr=False: nutpie's JAX backend panics on the chol_*_corr/_stds
+                # deterministics that compute_corr=True registers (nuts-rs 0.18), so the
+                # correlation and SDs are derived here from the Cholesky factor instead.
+                packed = pm.LKJCholeskyCov(
+                    f"chol_{lv}", n=R, eta=self.lkj_eta, sd_dist=sd_dist, compute_corr=False
                 )
+                chol = pm.expand_packed_triangular(R, packed, lower=True)
+                sds = pt.sqrt(pt.sum(chol**2, axis=1))
+                corr = pt.dot(chol, chol.T) / pt.outer(sds, sds)
                 pm.Deterministic(f"sd_{lv}_std", sds, dims="rater")
                 pm.Deterministic(f"corr_{lv}", corr, dims=("rater", "rater2"))
                 z = pm.Normal(f"z_{lv}", 0, 1, dims=(lv, "rater"))

@@ -56,7 +56,10 @@ def test_fit_variance_end_to_end(csv, tmp_path, capsys):
 
 
 def test_data_error_exits_2_with_message(csv, tmp_path, capsys):
-    code, _, err = run(["fit", "variance", str(csv), "--measure", "alliance", "--out", str(tmp_path / "x.nc")], capsys)
+    code, _, err = run(
+        ["fit", "variance", str(csv), "--measure", "alliance", "--out", str(tmp_path / "x.nc")],
+        capsys,
+    )
     assert code == 2
     assert "column 'therapist'" in err and "Traceback" not in err
 
@@ -74,23 +77,64 @@ def test_bad_value_rows_named(csv, tmp_path, capsys):
 
 
 def test_unknown_prior_and_sampler_exit_2(csv, tmp_path, capsys):
-    base = ["fit", "variance", str(csv), "--measure", "alliance", "--therapist", "tid", "--client", "pid", "--session", "visit"]
-    code, _, err = run([*base, "--priors", '{"sd_therapistt": {"dist": "HalfNormal", "kwargs": {"sigma": 1}}}'], capsys)
+    base = [
+        "fit",
+        "variance",
+        str(csv),
+        "--measure",
+        "alliance",
+        "--therapist",
+        "tid",
+        "--client",
+        "pid",
+        "--session",
+        "visit",
+    ]
+    code, _, err = run(
+        [*base, "--priors", '{"sd_therapistt": {"dist": "HalfNormal", "kwargs": {"sigma": 1}}}'],
+        capsys,
+    )
     assert code == 2 and "did you mean 'sd_therapist'" in err
     code, _, err = run([*base, "--sampler", "stan"], capsys)
     assert code == 2 and "unknown sampler" in err
 
 
 def test_simulate_writes_study(tmp_path, capsys):
-    code, stdout, _ = run(["simulate", "--out", str(tmp_path / "sim"), "--therapists", "5", "--clients", "2", "--sessions", "3", "--moments", "4"], capsys)
+    code, stdout, _ = run(
+        [
+            "simulate",
+            "--out",
+            str(tmp_path / "sim"),
+            "--therapists",
+            "5",
+            "--clients",
+            "2",
+            "--sessions",
+            "3",
+            "--moments",
+            "4",
+        ],
+        capsys,
+    )
     assert code in (0, None)
-    assert (tmp_path / "sim" / "sessions.csv").exists() and (tmp_path / "sim" / "truth.json").exists()
+    assert (tmp_path / "sim" / "sessions.csv").exists() and (
+        tmp_path / "sim" / "truth.json"
+    ).exists()
 
 
 def test_console_script_no_traceback(tmp_path):
     """The installed entry point: a missing file exits 2 with one line on stderr."""
     proc = subprocess.run(
-        [sys.executable, "-m", "empathy_models.cli.main", "fit", "variance", str(tmp_path / "nope.csv"), "--measure", "y"],
+        [
+            sys.executable,
+            "-m",
+            "empathy_models.cli.main",
+            "fit",
+            "variance",
+            str(tmp_path / "nope.csv"),
+            "--measure",
+            "y",
+        ],
         capture_output=True,
         text=True,
     )
@@ -99,8 +143,26 @@ def test_console_script_no_traceback(tmp_path):
 
 
 def test_demo_runs_fast(tmp_path, capsys):
-    code, stdout, _ = run(["demo", "--out", str(tmp_path / "demo"), "--draws", "100", "--tune", "100", "--chains", "1"], capsys)
+    code, stdout, _ = run(
+        [
+            "demo",
+            "--out",
+            str(tmp_path / "demo"),
+            "--draws",
+            "100",
+            "--tune",
+            "100",
+            "--chains",
+            "1",
+        ],
+        capsys,
+    )
     assert code in (0, None)
     shares = pd.read_csv(tmp_path / "demo" / "shares.csv")
-    assert set(shares["measure"]) == {"alliance", "affect_sharing", "mentalizing", "empathic_concern"}
+    assert set(shares["measure"]) == {
+        "alliance",
+        "affect_sharing",
+        "mentalizing",
+        "empathic_concern",
+    }
     assert (tmp_path / "demo" / "shares.png").stat().st_size > 10_000

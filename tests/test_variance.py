@@ -36,10 +36,14 @@ def test_recovers_shares_and_sds(recovery_fit):
 
 
 def test_share_intervals_cover_truth_across_seeds():
-    """90% intervals of the three shares over 4 seeded data sets (12 checks): at least 9 cover
-    the truth (expected 10.8; fewer than 9 has probability about 0.03 if calibrated)."""
+    """90% intervals of the three shares over 12 seeded data sets (36 checks): at least 29 cover
+    the truth (expected 32.4; fewer than 29 has probability about 0.04 for independent checks).
+
+    Measured: 31-33 over three sampler seeds per data set. Four data sets were too few: three of
+    their twelve truths sit within 0.03 of an interval's end, so the count moved with the
+    machine's floating point."""
     covered = 0
-    for seed in range(4):
+    for seed in range(12):
         df, truth = nested_sessions(n_therapists=30, clients=5, sessions=6, seed=100 + seed)
         res = em.fit(
             em.VariancePartition("alliance", covariates=("x",)),
@@ -52,7 +56,7 @@ def test_share_intervals_cover_truth_across_seeds():
         t = res.summary()
         for name in ("share_therapist", "share_client", "share_residual"):
             covered += int(t.loc[name, "eti90_lb"] <= truth[name] <= t.loc[name, "eti90_ub"])
-    assert covered >= 9, f"only {covered}/12 intervals covered the truth"
+    assert covered >= 29, f"only {covered}/36 intervals covered the truth"
 
 
 def test_reported_names_and_metadata(recovery_fit):

@@ -111,7 +111,10 @@ def fastest(records: list[dict]) -> dict | None:
     sizes = _sizes_in(records)
     if not sizes:
         return None
-    size = sizes[-1]  # the largest size measured
+    # the largest size among those with the most samplers measured: a size measured with only
+    # some samplers cannot rank them all
+    n_samplers = {s: len(_samplers_in([r for r in records if r.get("size") == s])) for s in sizes}
+    size = max(sizes, key=lambda s: (n_samplers[s], sizes.index(s)))
     med = sampler_medians(records, size)
     if not med:
         return None
@@ -352,6 +355,13 @@ def md_families(doc: dict, title: str) -> str:
                 ["rows", "sampler", "wall s", "min bulk ESS", "ESS/s", "peak RSS MB", "status"],
                 rows,
             )
+        )
+    not_run = st.get("not_run") or []
+    if not_run:
+        parts.append(
+            f"Not measured ({len(not_run)} cells, no cached measurement): "
+            + ", ".join(f"`{k}`" for k in not_run)
+            + "."
         )
     parts.append(fastest_line(doc.get("summary", {}).get("fastest")))
     return "\n\n".join(parts)

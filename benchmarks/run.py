@@ -169,10 +169,20 @@ def r_peers_available(packages: tuple[str, ...] = ("lme4", "brms")) -> dict:
 class Runner:
     """Runs tasks in worker processes, with a cache that makes runs resumable."""
 
-    def __init__(self, out: Path, *, fresh: bool, timeout: float, run_id: str, quiet: bool):
+    def __init__(
+        self,
+        out: Path,
+        *,
+        fresh: bool,
+        timeout: float,
+        run_id: str,
+        quiet: bool,
+        cached_only: bool = False,
+    ):
         self.out = out
         self.cache = out / ".cache"
         self.fresh = fresh
+        self.cached_only = cached_only
         self.timeout = timeout
         self.run_id = run_id
         self.quiet = quiet
@@ -216,6 +226,9 @@ class Runner:
                 rec["cached"] = True
                 self.say(f"  {key}: cached ({_brief(rec)})")
                 return rec
+        if self.cached_only:
+            self.say(f"  {key}: not run (no cached measurement of this task and code)")
+            return {"status": "not run"}
         path.parent.mkdir(parents=True, exist_ok=True)
         task_file = path.with_suffix(".task.json")
         out_file = path.with_suffix(".out.json")
@@ -307,7 +320,7 @@ def section_families(runner: Runner, args, *, lane: str = "cpu") -> tuple[list, 
         samplers = [s for s in samplers if s in cases.JAX_SAMPLERS] or list(cases.JAX_SAMPLERS)
     env = cpu_env() if lane == "cpu" else device_env()
     mc = mcmc_settings(args)
-    records = []
+    records, not_run = [], []
     for size in sizes:
         for family in args.families or cases.FAMILIES:
             for sampler in samplers:
@@ -323,12 +336,16 @@ def section_families(runner: Runner, args, *, lane: str = "cpu") -> tuple[list, 
                 }
                 key = f"{family}/{size}/{sampler}"
                 rec = runner.run(lane if lane == "gpu" else "families", key, task, env=env)
+                if rec.get("status") == "not run":
+                    not_run.append(key)
+                    continue
                 records.append({"key": key, **task, **rec})
     settings = {
         "sizes": {s: cases.SIZES[s].to_dict() for s in sizes},
         "samplers": samplers,
         "families": list(args.families or cases.FAMILIES),
         "seed": args.seed,
+        "not_run": not_run,
         **mc,
     }
     return records, settings
@@ -646,6 +663,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
     p.add_argument("--fresh", action="store_true", help="ignore cached measurements")
+    p.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="measure nothing: rebuild the families section from cached measurements (those\n"
+        "of the same task and code); cells without one are listed as not run",
+    )
     p.add_argument("--full-max-rows", type=int, default=200_000, help="largest full-form fit")
     p.add_argument("--statsmodels-max-rows", type=int, default=200_000)
     p.add_argument("--scaling-sampler", default=cases.DEFAULT_SAMPLER, choices=list(cases.SAMPLERS))
@@ -664,6 +687,8 @@ def main(argv: list[str] | None = None) -> int:
         sections = parse_list(args.only, SECTIONS)
     else:
         sections = list(DEFAULT_SECTIONS)
+    if args.cached_only and set(sections) - {"families", "gpu"}:
+        build_parser().error("--cached-only rebuilds the families (or gpu) section only")
     args.families = parse_list(args.families, cases.FAMILIES)
     args.samplers = parse_list(args.samplers, cases.SAMPLERS)
     args.sizes = parse_list(args.sizes, cases.SIZES)
@@ -674,7 +699,14 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     run_id = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    runner = Runner(out, fresh=args.fresh, timeout=args.timeout, run_id=run_id, quiet=args.quiet)
+    runner = Runner(
+        out,
+        fresh=args.fresh,
+        timeout=args.timeout,
+        run_id=run_id,
+        quiet=args.quiet,
+        cached_only=args.cached_only,
+    )
     meta = {
         "run_id": run_id,
         "mode": "quick" if args.quick else "full",

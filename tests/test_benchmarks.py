@@ -135,3 +135,19 @@ def test_rerun_merges_and_resumes(bench, quick_results):
 def test_unknown_section_is_an_error(bench):
     with pytest.raises(SystemExit):
         bench.main(["--only", "nonsense"])
+
+
+def test_cached_only_reuses_measurements_and_lists_the_rest(bench, quick_results):
+    """Rebuilding from the cache measures nothing: the cached cell comes back unchanged and a
+    cell never measured is listed as not run (not counted as a failure)."""
+    before = json.loads((quick_results / "families.json").read_text())["records"][0]
+    argv = ["--quick", "--quiet", "--out", str(quick_results), "--only", "families"]
+    argv += ["--families", "variance,meta", "--samplers", "nutpie-numba", "--cached-only"]
+    assert bench.main(argv) == 0
+    doc = json.loads((quick_results / "families.json").read_text())
+    (rec,) = doc["records"]
+    assert rec["cached"] and rec["wall_s"] == before["wall_s"]
+    assert doc["settings"]["not_run"] == ["meta/tiny/nutpie-numba"]
+    assert "`meta/tiny/nutpie-numba`" in (quick_results / "README.md").read_text()
+    with pytest.raises(SystemExit):
+        bench.main(["--cached-only", "--only", "scaling", "--out", str(quick_results)])

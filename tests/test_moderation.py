@@ -67,6 +67,13 @@ def test_sign_flip_recovered(flip):
             level = 0.90 if sub == "affect_sharing" else joint
             ok, info = _inside(draws, true, level)
             assert ok, (str(sub), str(lv), level, info)
+    slopes = slope_table(result, between=False).set_index(["subcomponent", "intervention"])
+    assert len(slopes) == 6
+    assert (
+        slopes.loc[("affect_sharing", "ERP"), "q95"]
+        < 0
+        < slopes.loc[("affect_sharing", "MI"), "q05"]
+    )
     table = contrast_table(result, between=False)
     for sub in post["contrast"]["subcomponent"].values:
         for pair in post["contrast"]["pair"].values:

@@ -7,6 +7,7 @@ with the documented fields, the Markdown table and the PNG plots, not how fast a
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -137,17 +138,19 @@ def test_unknown_section_is_an_error(bench):
         bench.main(["--only", "nonsense"])
 
 
-def test_cached_only_reuses_measurements_and_lists_the_rest(bench, quick_results):
+def test_cached_only_reuses_measurements_and_lists_the_rest(bench, quick_results, tmp_path):
     """Rebuilding from the cache measures nothing: the cached cell comes back unchanged and a
     cell never measured is listed as not run (not counted as a failure)."""
-    before = json.loads((quick_results / "families.json").read_text())["records"][0]
-    argv = ["--quick", "--quiet", "--out", str(quick_results), "--only", "families"]
+    out = tmp_path / "copy"  # the other tests read quick_results: leave it as it is
+    shutil.copytree(quick_results, out)
+    before = json.loads((out / "families.json").read_text())["records"][0]
+    argv = ["--quick", "--quiet", "--out", str(out), "--only", "families"]
     argv += ["--families", "variance,meta", "--samplers", "nutpie-numba", "--cached-only"]
     assert bench.main(argv) == 0
-    doc = json.loads((quick_results / "families.json").read_text())
+    doc = json.loads((out / "families.json").read_text())
     (rec,) = doc["records"]
     assert rec["cached"] and rec["wall_s"] == before["wall_s"]
     assert doc["settings"]["not_run"] == ["meta/tiny/nutpie-numba"]
-    assert "`meta/tiny/nutpie-numba`" in (quick_results / "README.md").read_text()
+    assert "`meta/tiny/nutpie-numba`" in (out / "README.md").read_text()
     with pytest.raises(SystemExit):
-        bench.main(["--cached-only", "--only", "scaling", "--out", str(quick_results)])
+        bench.main(["--cached-only", "--only", "scaling", "--out", str(out)])

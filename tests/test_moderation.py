@@ -60,13 +60,15 @@ def test_sign_flip_recovered(flip):
     result, truth = flip
     post = result.posterior
     joint = 1 - 0.10 / 9
-    for sub in post["slope"]["subcomponent"].values:
-        for lv in post["slope"]["intervention"].values:
-            true = truth["slope"][str(sub)][str(lv)]
-            draws = post["slope"].sel(subcomponent=sub, intervention=lv).values
-            level = 0.90 if sub == "affect_sharing" else joint
-            ok, info = _inside(draws, true, level)
-            assert ok, (str(sub), str(lv), level, info)
+    for name, level_dim in (("slope", "intervention"), ("contrast", "pair")):
+        da = post[name]
+        for sub in da["subcomponent"].values:
+            for lv in da[level_dim].values:
+                true = truth[name][str(sub)][str(lv)]
+                draws = da.sel({"subcomponent": sub, level_dim: lv}).values
+                level = 0.90 if sub == "affect_sharing" else joint
+                ok, info = _inside(draws, true, level)
+                assert ok, (name, str(sub), str(lv), level, info)
     slopes = slope_table(result, between=False).set_index(["subcomponent", "intervention"])
     assert len(slopes) == 6
     assert (
@@ -75,13 +77,6 @@ def test_sign_flip_recovered(flip):
         < slopes.loc[("affect_sharing", "MI"), "q05"]
     )
     table = contrast_table(result, between=False)
-    for sub in post["contrast"]["subcomponent"].values:
-        for pair in post["contrast"]["pair"].values:
-            true = truth["contrast"][str(sub)][str(pair)]
-            draws = post["contrast"].sel(subcomponent=sub, pair=pair).values
-            level = 0.90 if sub == "affect_sharing" else joint
-            ok, info = _inside(draws, true, level)
-            assert ok, (str(sub), str(pair), level, info)
     a = table.set_index("subcomponent").loc["affect_sharing"]
     assert a["pair"] == "MI_minus_ERP"
     assert a["pd"] > 0.95 and a["p_gt_0"] > 0.95

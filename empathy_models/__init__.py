@@ -1,6 +1,6 @@
 """Bayesian hierarchical models for psychotherapy process research."""
 
-__version__ = "0.1.0"
+from empathy_models._version import __version__
 
 from empathy_models import models as _models  # noqa: E402
 from empathy_models.data import PreparedData, Roles, prepare, read_table  # noqa: E402

@@ -130,7 +130,7 @@ def family_case(family: str, size: Size, seed: int):
         )
         data = study.sessions
     elif family == "moderation":
-        spec = em.ModeratedEffects(outcome="outcome", levels=("ERP", "MI"))
+        spec = em.ModeratedEffects(outcome="outcome", intervention_levels=("ERP", "MI"))
         data = study.sessions
     elif family == "circuit":
         traits = study.therapists[["therapist", "trait_affect_sharing"]]

@@ -102,6 +102,10 @@ class DegeneratePredictorError(DataError):
     """A predictor is all missing or constant."""
 
 
+class ConstantMeasureError(DataError):
+    """A measure (an outcome) is constant: there is no variance to model."""
+
+
 class UnknownLevelError(DataError):
     """A categorical level in the data was not declared to the model (or has no data)."""
 

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
     data, true_slope, true_contrast, source = load_data(args.seed, args.fast)
     covariates = tuple(c for c in ("alliance",) if c in data.columns)
     spec = ModeratedEffects(
-        outcome="outcome", covariates=covariates, levels=("ERP", "MI"), rope=args.rope
+        outcome="outcome", covariates=covariates, intervention_levels=("ERP", "MI"), rope=args.rope
     )
     draws, tune, chains = (200, 200, 2) if args.fast else (1000, 1000, 4)
     t0 = time.perf_counter()

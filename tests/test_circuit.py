@@ -202,7 +202,7 @@ def test_build_never_samples_and_has_named_dims(small_frame):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = spec.prepare(small_frame)
-    model = spec.build(data)
+    model = spec.build(data).model
     assert set(model.coords) >= {"therapist", "phase", "dyad"}
     assert model.named_vars_to_dims["phi_tc"] == ("therapist", "phase")
     assert "throttle" in spec.reported(data) and "gamma_trait" in spec.reported(data)

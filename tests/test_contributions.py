@@ -162,8 +162,8 @@ def test_lag_never_crosses_clients():
     assert len(x_rows) == len(frame) - n_clients - 1
     assert prepared.summary()["outcome_units_dropped"] == n_clients + 1
     # the centred variant builds the same model with explicit latent parts
-    model = Contributions(predictor="alliance", outcome="outcome", noncentered=False).build(
-        prepared
+    model = (
+        Contributions(predictor="alliance", outcome="outcome", centered=True).build(prepared).model
     )
     assert {"a_therapist", "b_client"} <= {v.name for v in model.free_RVs}
     # lag 0 pairs each session with itself
@@ -291,7 +291,7 @@ def test_wide_format_uses_observed_cells_only():
         warnings.simplefilter("ignore")
         p = spec.prepare(wide)
     assert len(p.design["y"]) == len(df)  # every observed rating, nothing imputed
-    model = spec.build(p)
+    model = spec.build(p).model
     assert model["y"].owner is not None
     assert {"corr_therapist", "corr_client", "share_therapist"} <= {
         v.name for v in model.deterministics

@@ -154,7 +154,7 @@ def test_save_load_and_cli_compare(inverted_u, tmp_path):
     paths = [fits[f].save(tmp_path / f"{f}.nc") for f in ("linear", "quadratic")]
     loaded = em.load_result(paths[1])
     assert np.allclose(loaded.posterior["vertex"], fits["quadratic"].posterior["vertex"])
-    assert loaded.idata.attrs["form_info"] == fits["quadratic"].idata.attrs["form_info"]
+    assert loaded.info == fits["quadratic"].info
     csv = tmp_path / "cmp.csv"
     out = CliRunner().invoke(app, ["compare", *map(str, paths), "--csv", str(csv)])
     assert out.exit_code == 0, out.output
@@ -192,12 +192,12 @@ def test_build_never_samples_and_names():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = spec.prepare(df)
-    model = spec.build(data)
+    model = spec.build(data).model
     names = set(model.named_vars)
     for n in ("beta_linear", "beta_quadratic", "vertex", "curve", "session", "sigma"):
         assert n in names
     assert model.coords["obs"] is not None and len(model.coords["grid"]) == 60
-    smooth = FunctionalForm("outcome", "empathy", form="smooth", n_basis=10).build(data)
+    smooth = FunctionalForm("outcome", "empathy", form="smooth", n_basis=10).build(data).model
     assert "basis_weight_std" in smooth.named_vars
 
 
@@ -208,7 +208,7 @@ def test_client_level_model_builds_one_row_per_client():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = spec.prepare(df)
-    model = spec.build(data)
+    model = spec.build(data).model
     assert len(model.coords["client"]) == 24
     assert spec.group_levels(data) == ["therapist"]
     with pytest.raises(ClientOutcomeError, match="'outcome'"):

@@ -288,7 +288,7 @@ def test_build_never_samples_and_names_dims():
         10, effects_per_study=(1, 3), tau_study=0.1, seed=1, moderator={"a": 0, "b": 0.1}
     )
     spec = em.MetaAnalysis(r="r", n="n", study="study", moderators=("rater",))
-    model = spec.build(spec.prepare(table))
+    model = spec.build(spec.prepare(table)).model
     assert "rater_level" in model.coords and list(model.coords["rater_level"]) == ["b"]
     assert {"mu", "tau", "tau_study", "i2", "beta_rater"} <= set(model.named_vars)
 
@@ -374,7 +374,7 @@ def test_missing_moderator_is_a_missing_value_error_and_drop_counts():
     df = pd.concat([df, df.assign(mod=[4.0, 5.0, 6.0])], ignore_index=True)
     with pytest.warns(UserWarning, match="dropped 1"):
         prep = em.MetaAnalysis(
-            effect="yi", variance="vi", moderators=("mod",), missing="drop"
+            effect="yi", variance="vi", moderators=("mod",), missing_predictor="drop"
         ).prepare(df)
     assert prep.summary()["rows_dropped"] == 1
 

@@ -81,13 +81,11 @@ def test_sign_flip_recovered(flip):
     assert a["pair"] == "MI_minus_ERP"
     assert a["pd"] > 0.95 and a["p_gt_0"] > 0.95
     # stored with the result
-    import json
-
-    probs = json.loads(result.idata.attrs["probabilities"])
+    probs = result.probabilities
     assert probs["pd(contrast[affect_sharing, MI_minus_ERP])"] > 0.95
     assert result.posterior["slope"].dims[2:] == ("subcomponent", "intervention")
     assert result.posterior["contrast"].dims[2:] == ("subcomponent", "pair")
-    assert result.config["options"]["levels"] == ["ERP", "MI"]  # inferred and stored
+    assert result.config["options"]["intervention_levels"] == ["ERP", "MI"]  # inferred and stored
     # slopes and contrasts are well mixed; the worst R-hat is sd_slope_therapist (truth 0.1,
     # near its boundary), measured 1.03-1.04 across sampler seeds.
     rhat = az.rhat(result.posterior[["slope", "contrast"]])
@@ -151,14 +149,14 @@ def test_undeclared_level_is_error(small):
     df = small.copy()
     df.loc[df.index[:8], "intervention"] = "CBT"
     with pytest.raises(UnknownLevelError, match="intervention") as err:
-        ModeratedEffects(levels=("ERP", "MI")).prepare(df)
+        ModeratedEffects(intervention_levels=("ERP", "MI")).prepare(df)
     assert "CBT" in str(err.value)
     assert err.value.column == "intervention"
 
 
 def test_declared_level_without_clients_is_error(small):
     with pytest.raises(UnknownLevelError, match="'intervention'") as err:
-        ModeratedEffects(levels=("ERP", "MI", "CBT")).prepare(small)
+        ModeratedEffects(intervention_levels=("ERP", "MI", "CBT")).prepare(small)
     assert "CBT" in str(err.value)
 
 
@@ -173,7 +171,9 @@ def test_renamed_moderator_column(small):
     prepared = ModeratedEffects().prepare(df, em.Roles(intervention="arm"))
     assert prepared.n_rows == len(df)
     with pytest.raises(UnknownLevelError, match="'arm'"):
-        ModeratedEffects(levels=("ERP",) * 1 + ("XX",)).prepare(df, em.Roles(intervention="arm"))
+        ModeratedEffects(intervention_levels=("ERP",) * 1 + ("XX",)).prepare(
+            df, em.Roles(intervention="arm")
+        )
 
 
 def test_bad_options():
@@ -182,12 +182,12 @@ def test_bad_options():
     with pytest.raises(ConfigError, match="sd_slope_interventon"):
         ModeratedEffects(priors={"sd_slope_interventon": {"dist": "HalfNormal"}})
     with pytest.raises(ConfigError):
-        ModeratedEffects(levels=("ERP",))
+        ModeratedEffects(intervention_levels=("ERP",))
 
 
 def test_build_never_samples(small):
     spec = ModeratedEffects(covariates=("severity",))
-    model = spec.build(spec.prepare(small))
+    model = spec.build(spec.prepare(small)).model
     assert "slope" in model.named_vars and "contrast" in model.named_vars
     assert model.coords["pair"] == ("MI_minus_ERP",)
 

@@ -130,7 +130,7 @@ def test_every_family_has_an_sbc_simulator_matching_its_posterior(family):
     prob = PROBLEMS[family]()
     frame, truth = prob.simulate(np.random.default_rng(3))
     spec = prob.spec()
-    model = spec.build(spec.prepare(frame, prob.roles()))
+    model = spec.build(spec.prepare(frame, prob.roles())).model
     names = set(model.named_vars)
     for name in truth:
         assert name.partition("[")[0] in names, name

@@ -180,7 +180,7 @@ def test_prior_names_are_checked():
 
 def test_building_never_samples(sessions_df):
     spec = em.VariancePartition("alliance", covariates=("x",))
-    model = spec.build(spec.prepare(sessions_df))
+    model = spec.build(spec.prepare(sessions_df)).model
     names = {v.name for v in model.free_RVs}
     assert {"sd_therapist_std", "sd_client_std", "sigma_std"} <= names
 

@@ -77,7 +77,7 @@ def fit_contributions(
         covariates=tuple(covariate or ()),
         centering=centering,
         session_trend=session_trend,
-        noncentered=not centered_latent,
+        centered=centered_latent,
         bounds=tuple(float(v) for v in bounds.split(",")) if bounds else None,
         priors=c.parse_priors(priors),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -78,7 +77,7 @@ def fit_form(
     sargs = c.SamplerArgs(sampler, backend, draws, tune, chains, seed, target_accept, progress)
     result = fit(spec, data, roles, **sargs.kwargs())
     c.write_outputs(result, out, summary_csv)
-    info = json.loads(result.idata.attrs.get("form_info", "{}"))
+    info = result.info
     if "vertex_median" in info:
         verdict = "reported" if info["optimum_reported"] else "NOT reported"
         typer.echo(

@@ -99,7 +99,8 @@ def fit_meta(
         study=study,
         moderators=tuple(moderator or ()),
         reference=refs or None,
-        missing="drop" if drop_missing else "error",
+        missing_outcome="drop" if drop_missing else "error",
+        missing_predictor="drop" if drop_missing else "error",
         priors=c.parse_priors(priors),
     )
     sargs = c.SamplerArgs(sampler, backend, draws, tune, chains, seed, target_accept, progress)

@@ -124,14 +124,12 @@ def write_outputs(result, out: Path, summary_csv: Path | None) -> None:
     result.save(out)
     table = result.summary()
     print_table(table)
-    probs = result.idata.attrs.get("probabilities")
-    if probs:
-        for k, v in json.loads(probs).items():
-            typer.echo(f"{k} = {v:.3f}")
+    for k, v in result.probabilities.items():
+        typer.echo(f"{k} = {v:.3f}")
     if summary_csv is not None:
         summary_csv.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(summary_csv, index_label="parameter")
-    d = result.diagnostics
+    d = {k: (float("nan") if v is None else v) for k, v in result.diagnostics.items()}
     typer.echo(
         f"diagnostics: max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
         f"min tail ESS {d['min_ess_tail']:.0f}, divergences {d['divergences']}"

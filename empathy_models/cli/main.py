@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import pkgutil
 import sys
 import time
@@ -90,10 +89,8 @@ def summary(
     typer.echo(repr(r))
     table = r.summary()
     c.print_table(table)
-    probs = r.idata.attrs.get("probabilities")
-    if probs:
-        for k, v in json.loads(probs).items():
-            typer.echo(f"{k} = {v:.3f}")
+    for k, v in r.probabilities.items():
+        typer.echo(f"{k} = {v:.3f}")
     if csv:
         table.to_csv(csv, index_label="parameter")
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pymc as pm
 import xarray as xr
 
+from empathy_models import _io
+from empathy_models._version import __version__
 from empathy_models.data.roles import Roles
 from empathy_models.data.validation import PreparedData
 from empathy_models.inference.diagnostics import diagnose
-from empathy_models.inference.samplers import SamplerSettings, sample, show_progress
+from empathy_models.inference.samplers import SamplerSettings, sample
 from empathy_models.results.result import Result, frame_digest, training_data_group
 
 
@@ -20,19 +21,13 @@ def fit(
     data: Any,
     roles: Roles | None = None,
     *,
-    sampler: str = "nutpie",
-    backend: str = "numba",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
-    seed: int = 0,
-    target_accept: float = 0.8,
-    progressbar: bool | None = None,
-    cores: int | None = None,
+    settings: SamplerSettings | None = None,
     log_likelihood: bool = True,
     posterior_predictive: bool = False,
     prior_predictive: int = 0,
     warn: bool = True,
+    reuse_compiled: bool = False,
+    **sampler_kwargs,
 ) -> Result:
     """Fit a model family to data.
 
@@ -44,57 +39,50 @@ def fit(
         DataFrame (never modified), path to CSV/Parquet, or :class:`PreparedData`.
     roles
         Column mapping (default: columns named like the roles).
-    sampler, backend, draws, tune, chains, seed, target_accept, progressbar, cores
-        See :class:`~empathy_models.inference.samplers.SamplerSettings`.
+    settings
+        :class:`~empathy_models.inference.samplers.SamplerSettings`; keyword arguments
+        named like its fields (``sampler``, ``backend``, ``draws``, ``tune``, ``chains``,
+        ``seed``, ``target_accept``, ``progressbar``, ``cores``) override it.
     log_likelihood
-        Store the log-likelihood for LOO (per unit the model defines; see the model's docs).
+        Store the pointwise log-likelihood for LOO (per unit the model defines; see the
+        model's docs).
     posterior_predictive, prior_predictive
         Draw posterior predictive samples; draw this many prior predictive samples.
     warn
         Warn when convergence diagnostics fail.
+    reuse_compiled
+        Reuse a sampler compiled earlier in this process for a model of the same structure
+        (nutpie; simulation studies use this).
 
     Returns
     -------
     Result
     """
-    from empathy_models import __version__
-
-    settings = SamplerSettings(
-        sampler=sampler,
-        backend=backend,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        target_accept=target_accept,
-        progressbar=progressbar,
-        cores=cores,
-    )
+    settings = SamplerSettings.from_kwargs(settings, **sampler_kwargs)
     prepared = data if isinstance(data, PreparedData) else spec.prepare(data, roles)
-    model = spec.build(prepared)
-    idata, timing = sample(model, settings)
+    built = spec.build(prepared)
+    idata, timing = sample(built.model, settings, reuse=reuse_compiled)
     idata = _keep_groups(idata, ("posterior", "sample_stats"))
     if prior_predictive:
-        with model:
-            prior = pm.sample_prior_predictive(draws=prior_predictive, random_seed=seed + 1)
+        with built.model:
+            prior = pm.sample_prior_predictive(
+                draws=prior_predictive, random_seed=settings.seed + 1
+            )
         for group in ("prior", "prior_predictive"):
             if group in prior.children:
                 idata[group] = prior[group]
-    idata = spec.postprocess(idata, prepared, model)
-    if log_likelihood and hasattr(spec, "log_likelihood"):
-        ll = spec.log_likelihood(idata, prepared, model)
-        if ll is not None:
-            idata["log_likelihood"] = xr.DataTree(ll)
-            # Every family scores the outcome on the user's scale (see each log_likelihood).
-            idata.attrs["log_likelihood_scale"] = "original"
-    if posterior_predictive and hasattr(spec, "posterior_predictive"):
-        pp = spec.posterior_predictive(
-            idata, prepared, model, seed=seed + 2, progressbar=show_progress(progressbar)
-        )
+    idata = spec.postprocess(idata, prepared, built)
+    if log_likelihood:
+        idata["log_likelihood"] = xr.DataTree(spec.log_likelihood(idata, prepared, built))
+        # Every family scores the outcome on the user's scale (see Built.loglik_offset).
+        idata.attrs["log_likelihood_scale"] = "original"
+    if posterior_predictive:
+        pp = spec.posterior_predictive(idata, prepared, built, seed=settings.seed + 2)
         if pp is not None:
             idata["posterior_predictive"] = xr.DataTree(pp)
-    if hasattr(spec, "observed_data"):
-        idata["observed_data"] = xr.DataTree(spec.observed_data(prepared))
+    observed = spec.observed_data(prepared, built)
+    if observed.data_vars:
+        idata["observed_data"] = xr.DataTree(observed)
     cdata, cols = training_data_group(prepared.frame)
     idata["constant_data"] = xr.DataTree(cdata)
 
@@ -104,14 +92,16 @@ def fit(
         {
             "empathy_models_version": __version__,
             "model_config": spec.config_json(),
-            "column_mapping": json.dumps(prepared.roles.to_dict()),
-            "data_summary": json.dumps(prepared.summary()),
-            "sampler_settings": json.dumps(settings.to_dict()),
-            "timing": json.dumps(timing),
-            "diagnostics": json.dumps(diag.to_dict()),
-            "reported": json.dumps(reported),
-            "training_columns": json.dumps(cols),
+            "column_mapping": _io.dumps(prepared.roles.to_dict()),
+            "data_summary": _io.dumps(prepared.summary()),
+            "sampler_settings": _io.dumps(settings.to_dict()),
+            "timing": _io.dumps(timing),
+            "diagnostics": _io.dumps(diag.to_dict()),
+            "reported": _io.dumps(reported),
+            "training_columns": _io.dumps(cols),
             "data_digest": frame_digest(prepared.frame),
+            "probabilities": _io.dumps(built.probabilities),
+            "info": _io.dumps(built.info),
         }
     )
     return Result(idata)

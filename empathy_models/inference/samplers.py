@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import importlib.util
 import os
 import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
 import pymc as pm
 import xarray as xr
 
@@ -74,9 +78,38 @@ class SamplerSettings:
             raise ConfigError(f"target_accept must be in (0, 1), got {self.target_accept}")
 
     def to_dict(self) -> dict:
-        from dataclasses import asdict
+        return dataclasses.asdict(self)
 
-        return asdict(self)
+    def replace(self, **changes) -> SamplerSettings:
+        """A copy with ``changes`` (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_kwargs(cls, settings: SamplerSettings | None = None, **kwargs) -> SamplerSettings:
+        """``settings`` (default: the defaults) updated with keyword overrides; an unknown
+        keyword is a :class:`ConfigError` naming the valid ones."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ConfigError(
+                f"unknown sampler setting(s) {unknown}; valid: {', '.join(sorted(names))}"
+            )
+        base = settings if settings is not None else cls()
+        return dataclasses.replace(base, **kwargs) if kwargs else base
+
+
+def study_preset(**overrides) -> SamplerSettings:
+    """Sampler settings for the many small fits of a simulation study: 2 chains x 250 draws
+    after 300 tuning steps, one core per fit (workers run in parallel), no progress bars."""
+    base = {
+        "draws": 250,
+        "tune": 300,
+        "chains": 2,
+        "cores": 1,
+        "progressbar": False,
+    }
+    base.update(overrides)
+    return SamplerSettings(**base)
 
 
 def show_progress(progressbar: bool | None) -> bool:
@@ -103,28 +136,86 @@ def require(sampler: str, backend: str = DEFAULT_BACKEND) -> None:
         )
 
 
-def sample(model: pm.Model, settings: SamplerSettings | None = None) -> tuple[xr.DataTree, dict]:
+#: Compiled models kept in this process, by structure key (most recently used last).
+_COMPILED: OrderedDict[str, object] = OrderedDict()
+COMPILED_CACHE_SIZE = 8
+
+
+def structure_key(model: pm.Model, settings: SamplerSettings) -> str:
+    """A key that is equal for two models exactly when one compiled sampler serves both.
+
+    Hashes every operation of the log-density and deterministic graphs in topological order,
+    the value of every constant they hold, and the name, type and shape of every shared
+    variable (``pm.Data``), but not the shared values: models that differ only in their
+    ``pm.Data`` values share a key, and a compiled sampler is reused with the new values.
+    """
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import io_toposort
+
+    outputs = [model.logp(), *model.deterministics, *model.free_RVs]
+    h = hashlib.sha256()
+    h.update(repr((settings.sampler, settings.backend)).encode())
+    h.update(repr(sorted((k, len(v)) for k, v in model.coords.items())).encode())
+    h.update(repr([rv.name for rv in model.free_RVs]).encode())
+    h.update(repr([d.name for d in model.deterministics]).encode())
+    index: dict = {}
+    for node in io_toposort([], outputs):
+        h.update(str(node.op).encode())
+        for v in node.inputs:
+            if v not in index:
+                index[v] = len(index)
+                if isinstance(v, SharedVariable):
+                    val = v.get_value(borrow=True)
+                    h.update(f"shared:{v.name}:{v.type}:{getattr(val, 'shape', ())}".encode())
+                elif isinstance(v, Constant):
+                    data = np.asarray(v.data)
+                    h.update(f"const:{data.dtype}:{data.shape}".encode())
+                    h.update(np.ascontiguousarray(data).tobytes())
+                else:
+                    h.update(f"var:{v.type}".encode())
+            h.update(str(index[v]).encode())
+    return h.hexdigest()
+
+
+def shared_values(model: pm.Model) -> dict[str, np.ndarray]:
+    """Current values of the model's ``pm.Data`` containers, by name."""
+    return {var.name: np.asarray(var.get_value()) for var in model.data_vars}
+
+
+def sample(
+    model: pm.Model, settings: SamplerSettings | None = None, *, reuse: bool = False
+) -> tuple[xr.DataTree, dict]:
     """Draw from the posterior of ``model``.
+
+    Parameters
+    ----------
+    model
+        The model to sample.
+    settings
+        Sampler settings (default :class:`SamplerSettings`).
+    reuse
+        nutpie only: reuse a sampler compiled earlier in this process for a model of the
+        same structure (:func:`structure_key`), with this model's ``pm.Data`` values.
 
     Returns
     -------
     idata
         DataTree with ``posterior`` and ``sample_stats``.
     timing
-        ``{"compile_s", "sample_s", "total_s"}`` wall times.
+        ``{"compile_s", "sample_s", "total_s", "compiled"}``: wall times, and whether this
+        call compiled (``False`` when a compiled sampler was reused).
     """
     s = settings or SamplerSettings()
     require(s.sampler, s.backend)
     progress = show_progress(s.progressbar)
     cores = s.cores or min(s.chains, os.cpu_count() or 1)
     t0 = time.perf_counter()
+    compiled_now = True
     if s.sampler == "nutpie":
         import nutpie
 
-        kwargs = {"backend": s.backend}
-        if s.backend == "jax":
-            kwargs["gradient_backend"] = "jax"
-        compiled = nutpie.compile_pymc_model(model, **kwargs)
+        compiled, compiled_now = _nutpie_compiled(model, s, reuse)
         t1 = time.perf_counter()
         idata = nutpie.sample(
             compiled,
@@ -139,6 +230,8 @@ def sample(model: pm.Model, settings: SamplerSettings | None = None) -> tuple[xr
         )
         t2 = time.perf_counter()
         idata = _drop_warmup(idata)
+        if not compiled_now:
+            idata = _with_model_coords(idata, model)
     else:
         with model:
             t1 = time.perf_counter()
@@ -164,8 +257,55 @@ def sample(model: pm.Model, settings: SamplerSettings | None = None) -> tuple[xr
                 )
             t2 = time.perf_counter()
     # PyMC and the JAX samplers compile inside pm.sample, so their compile time is inside sample_s.
-    timing = {"compile_s": t1 - t0, "sample_s": t2 - t1, "total_s": t2 - t0}
+    timing = {
+        "compile_s": t1 - t0,
+        "sample_s": t2 - t1,
+        "total_s": t2 - t0,
+        "compiled": compiled_now,
+    }
     return idata, timing
+
+
+def _nutpie_compiled(model: pm.Model, s: SamplerSettings, reuse: bool):
+    import nutpie
+
+    kwargs = {"backend": s.backend}
+    if s.backend == "jax":
+        kwargs["gradient_backend"] = "jax"
+    if not reuse:
+        return nutpie.compile_pymc_model(model, **kwargs), True
+    key = structure_key(model, s)
+    if key in _COMPILED:
+        _COMPILED.move_to_end(key)
+        values = shared_values(model)
+        return (_COMPILED[key].with_data(**values) if values else _COMPILED[key]), False
+    compiled = nutpie.compile_pymc_model(model, **kwargs)
+    _COMPILED[key] = compiled
+    while len(_COMPILED) > COMPILED_CACHE_SIZE:
+        _COMPILED.popitem(last=False)
+    return compiled, True
+
+
+def clear_compiled() -> None:
+    """Forget the compiled samplers kept in this process."""
+    _COMPILED.clear()
+
+
+def _with_model_coords(idata: xr.DataTree, model: pm.Model) -> xr.DataTree:
+    """A reused sampler carries the coordinate labels of the model it was compiled for;
+    put this model's labels on the draws."""
+    groups = {}
+    for name in idata.children:
+        ds = idata[name].to_dataset()
+        labels = {
+            d: np.asarray(model.coords[d])
+            for d in ds.dims
+            if d in model.coords
+            and model.coords[d] is not None
+            and len(model.coords[d]) == ds.sizes[d]
+        }
+        groups[name] = ds.assign_coords(labels)
+    return xr.DataTree.from_dict(groups)
 
 
 @contextlib.contextmanager

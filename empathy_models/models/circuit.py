@@ -41,7 +41,6 @@ number of moments. The log-likelihood stored for LOO is per dyad (the dyad left 
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,15 +48,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 from pymc_extras.prior import Prior
 
 from empathy_models.data.roles import Roles
 from empathy_models.data.validation import PreparedData, prepare
-from empathy_models.errors import ConfigError, DataError, MissingValueError
-from empathy_models.models.base import ModelSpec, register
+from empathy_models.errors import ConfigError, ConstantMeasureError, DataError, MissingValueError
+from empathy_models.models.base import Built, ModelSpec, register
 from empathy_models.models.priors import with_dims
 
 LOG2PI = float(np.log(2 * np.pi))
@@ -143,11 +141,9 @@ class EmotionalCircuit(ModelSpec):
         Parameterization of the therapist effects on the coupling: ``None`` (default) picks
         centred when the median number of lag pairs per (therapist, phase) is at least 400,
         non-centred otherwise (see :meth:`use_centered`).
-    missing_affect
-        ``"drop"`` (default: the moment counts as missing, its row is dropped and counted, and
-        no pair bridges it) or ``"error"``.
-    priors
-        Overrides of the default priors by name (see :meth:`default_priors`).
+    missing_outcome
+        A missing affect value: ``"drop"`` (default: the moment counts as missing, its row is
+        dropped and counted, and no pair bridges it) or ``"error"``.
     """
 
     family = "circuit"
@@ -161,9 +157,10 @@ class EmotionalCircuit(ModelSpec):
     therapist_throttle: bool = True
     moment_step: int = 1
     max_gap: float | None = None
-    missing_affect: str = "drop"
+    missing_outcome: str = "drop"
     centered: bool | None = None
-    priors: Mapping | None = field(default=None, compare=False)
+
+    renamed_options = {"missing_affect": "missing_outcome"}
 
     def __post_init__(self) -> None:
         if self.phase_levels is not None:
@@ -183,8 +180,8 @@ class EmotionalCircuit(ModelSpec):
             raise ConfigError(f"moment_step must be a positive integer, got {self.moment_step}")
         if self.max_gap is not None and not self.max_gap > 0:
             raise ConfigError(f"max_gap must be positive, got {self.max_gap}")
-        if self.missing_affect not in ("drop", "error"):
-            raise ConfigError("missing_affect must be 'drop' or 'error'")
+        if self.missing_outcome not in ("drop", "error"):
+            raise ConfigError("missing_outcome must be 'drop' or 'error'")
         self.resolved_priors()
 
     # -- priors -----------------------------------------------------------------------------
@@ -234,7 +231,7 @@ class EmotionalCircuit(ModelSpec):
             optional_id_roles=optional,
             measures=measures,
             predictors=[self.therapist_covariate] if self.therapist_covariate else [],
-            missing_outcome="error" if self.missing_affect == "error" else "model",
+            missing_outcome="error" if self.missing_outcome == "error" else "model",
             levels={"phase": list(self.phase_levels)} if self.phase_levels else None,
             occasion_roles=["therapist", "client", "session", "moment"],
             grouping_roles=["therapist"],
@@ -334,13 +331,13 @@ class EmotionalCircuit(ModelSpec):
     # -- model ------------------------------------------------------------------------------
     def _scales(self, data: PreparedData) -> dict:
         df = data.frame
-        c = df[self.client_affect].to_numpy(dtype=float)
-        t = df[self.therapist_affect].to_numpy(dtype=float)
-        sc, st = float(np.std(c)), float(np.std(t))
-        for col, s in ((self.client_affect, sc), (self.therapist_affect, st)):
-            if s == 0:
-                raise ConfigError(f"affect column {col!r} is constant")
-        return {"mC": float(np.mean(c)), "sC": sc, "mT": float(np.mean(t)), "sT": st}
+        out = {}
+        for key, col in (("C", self.client_affect), ("T", self.therapist_affect)):
+            v = df[col].to_numpy(dtype=float)
+            if not np.std(v) > 0:
+                raise ConstantMeasureError("the affect is constant", role="measure", column=col)
+            out[f"m{key}"], out[f"s{key}"] = self.location_scale(v)
+        return out
 
     def design(self, data: PreparedData) -> dict:
         """Sufficient statistics per (dyad, phase) cell and the index maps (numpy)."""
@@ -424,7 +421,7 @@ class EmotionalCircuit(ModelSpec):
         np.add.at(n_tp, (des["cell_ther"], des["cell_phase"]), des["n"])
         return bool(np.median(n_tp) >= CENTERED_MIN_PAIRS)
 
-    def build(self, data: PreparedData) -> pm.Model:
+    def build(self, data: PreparedData) -> Built:
         des = self.design(data)
         pr = self.resolved_priors()
         phases = des["phases"]
@@ -487,9 +484,25 @@ class EmotionalCircuit(ModelSpec):
                 (sig_c, sig_t, rho),
             )
             pm.Potential("circuit_loglik", ll.sum())
-            model.em_circuit = {"loglik": ll, "design": des}
             self._original_scale(model, des, con)
-        return model
+        # Jacobian back to the original affect scales, so LOO compares with other fits.
+        pairs = np.bincount(des["cell_dyad"], weights=des["n"], minlength=des["n_dyad"])
+        sc = des["scales"]
+        return Built(
+            model=model,
+            design=des,
+            scales=sc,
+            loglik=ll,
+            loglik_name="affect",
+            loglik_dim="dyad",
+            loglik_coords=des["dyad_labels"],
+            loglik_offset=-pairs * (np.log(sc["sC"]) + np.log(sc["sT"])),
+            info={
+                "throttle_contrast": list(con) if con else None,
+                "centered": centered,
+                "likelihood": "sufficient statistics per (dyad, phase); dyad means integrated out",
+            },
+        )
 
     def _original_scale(self, model, des, con) -> None:
         sc = des["scales"]
@@ -528,7 +541,7 @@ class EmotionalCircuit(ModelSpec):
             pm.Deterministic("throttle_therapist", phi_tc[:, a] - phi_tc[:, b], dims="therapist")
 
     # -- after sampling ---------------------------------------------------------------------
-    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, built: Built) -> xr.DataTree:
         post = idata["posterior"]
         probs = {}
         con = self.contrast(data)
@@ -546,46 +559,16 @@ class EmotionalCircuit(ModelSpec):
             probs[f"P({self.covariate_name()} > 0)"] = float((g > 0).mean())
         probs["P(phi_ct > 0)"] = float((post["phi_ct"].values > 0).mean())
         probs["P(innovation_corr > 0)"] = float((post["innovation_corr"].values > 0).mean())
-        idata.attrs["probabilities"] = json.dumps(probs)
-        idata.attrs["throttle_contrast"] = json.dumps(list(con) if con else None)
-        idata.attrs["likelihood"] = (
-            "sufficient statistics per (dyad, phase); dyad means integrated out"
-        )
+        built.probabilities.update(probs)
         return idata
 
-    def observed_data(self, data: PreparedData) -> xr.Dataset:
+    def observed_data(self, data: PreparedData, built: Built) -> xr.Dataset:
         df = data.frame
         return xr.Dataset(
             {
                 self.client_affect: ("obs", df[self.client_affect].to_numpy(dtype=float)),
                 self.therapist_affect: ("obs", df[self.therapist_affect].to_numpy(dtype=float)),
             }
-        )
-
-    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Log-likelihood per dyad (all of its lag pairs, dyad means integrated out), on the
-        original affect scales."""
-        post = idata["posterior"]
-        info = model.em_circuit
-        inputs = list(model.free_RVs)
-        fn = pytensor.function(inputs, info["loglik"], on_unused_input="ignore")
-        arrays = [post[v.name].values for v in inputs]
-        c, d = arrays[0].shape[:2]
-        des = info["design"]
-        out = np.empty((c, d, des["n_dyad"]))
-        for i in range(c):
-            for k in range(d):
-                out[i, k] = fn(*[a[i, k] for a in arrays])
-        # Jacobian back to the original affect scales, so LOO compares with other fits.
-        pairs = np.bincount(des["cell_dyad"], weights=des["n"], minlength=des["n_dyad"])
-        out -= pairs * (np.log(des["scales"]["sC"]) + np.log(des["scales"]["sT"]))
-        return xr.Dataset(
-            {"affect": (("chain", "draw", "dyad"), out)},
-            coords={
-                "chain": post["chain"].values,
-                "draw": post["draw"].values,
-                "dyad": info["design"]["dyad_labels"],
-            },
         )
 
 

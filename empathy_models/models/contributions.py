@@ -33,8 +33,6 @@ on the data's scale. Random effects use non-centred parameterizations.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -54,7 +52,7 @@ from empathy_models.errors import (
     NonFiniteError,
     NonNumericError,
 )
-from empathy_models.models.base import ModelSpec, register
+from empathy_models.models.base import Built, ModelSpec, jacobian_offset, normal_loglik, register
 from empathy_models.models.priors import with_dims
 
 SESSION_TREND = "session_number"
@@ -158,13 +156,11 @@ class Contributions(ModelSpec):
         a client with no predictor value at all is always an error).
     bounds
         Declared scale bounds of the predictor, e.g. ``(1, 7)``.
-    noncentered
-        Non-centred latent therapist means and client deviations (default ``True``;
-        ``False`` samples them centred, which mixes better when every client has many
-        sessions and the latent parts are pinned down by the data). The outcome's random
-        intercepts are always non-centred.
-    priors
-        Overrides of the default priors by name (see :meth:`default_priors`).
+    centered
+        Sample the latent therapist means and client deviations centred (default ``False``:
+        non-centred; centred mixes better when every client has many sessions and the
+        latent parts are pinned down by the data). The outcome's random intercepts are always
+        non-centred.
     """
 
     family = "contributions"
@@ -178,8 +174,9 @@ class Contributions(ModelSpec):
     session_trend: bool = False
     missing_predictor: str = "error"
     bounds: tuple[float, float] | None = None
-    noncentered: bool = True
-    priors: Mapping | None = field(default=None, compare=False)
+    centered: bool = False
+
+    renamed_options = {"noncentered": lambda v: {"centered": not v}}
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -409,11 +406,9 @@ class Contributions(ModelSpec):
 
     # -- model ------------------------------------------------------------------------------
     def _scales(self, d: dict) -> dict:
-        x, y, X = d["x"], d["y"], d["X"]
-        x_mean, x_sd = float(np.mean(x)), float(np.std(x))
-        y_mean, y_sd = float(np.mean(y)), float(np.std(y))
-        c_mean, c_sd = X.mean(axis=0), X.std(axis=0)
-        c_sd = np.where(c_sd > 0, c_sd, 1.0)
+        x_mean, x_sd = self.location_scale(d["x"])
+        y_mean, y_sd = self.location_scale(d["y"])
+        c_mean, c_sd = self.location_scale(d["X"], axis=0)
         return {
             "x_mean": x_mean,
             "x_sd": x_sd,
@@ -423,7 +418,7 @@ class Contributions(ModelSpec):
             "c_sd": c_sd,
         }
 
-    def build(self, data: PreparedData) -> pm.Model:
+    def build(self, data: PreparedData) -> Built:
         data = self._ensure(data)
         d = data.design
         sc = self._scales(d)
@@ -449,12 +444,12 @@ class Contributions(ModelSpec):
             sd_a = priors["sd_therapist_predictor"].create_variable("sd_therapist_predictor_std")
             sd_b = priors["sd_client_predictor"].create_variable("sd_client_predictor_std")
             sig_x = priors["sigma_predictor"].create_variable("sigma_predictor_std")
-            if self.noncentered:
-                a = sd_a * pm.Normal("z_a_therapist", 0, 1, dims="therapist")
-                b = sd_b * pm.Normal("z_b_client", 0, 1, dims="client")
-            else:
+            if self.centered:
                 a = pm.Normal("a_therapist", 0, sd_a, dims="therapist")
                 b = pm.Normal("b_client", 0, sd_b, dims="client")
+            else:
+                a = sd_a * pm.Normal("z_a_therapist", 0, 1, dims="therapist")
+                b = sd_b * pm.Normal("z_b_client", 0, 1, dims="client")
             mean_x = mu_x + a[t_codes] + b[c_codes]
             pm.Normal("x", mu=mean_x, sigma=sig_x, observed=xs, dims="obs")
             if self.centering == "latent":
@@ -486,7 +481,17 @@ class Contributions(ModelSpec):
             sigma = priors["sigma"].create_variable("sigma_std")
             pm.Normal("y", mu=eta, sigma=sigma, observed=ys, dims="unit")
             self._original_scale(model, sc)
-        return model
+        return Built(
+            model=model,
+            design=d,
+            scales=sc,
+            loglik=normal_loglik(ys, eta, sigma),
+            loglik_name=self.outcome,
+            loglik_dim="unit",
+            loglik_coords=d["unit_labels"],
+            loglik_offset=jacobian_offset(np.ones(len(ys)), sc["y_sd"]),
+            info={"centering": self.centering},
+        )
 
     def _original_scale(self, model: pm.Model, sc: dict) -> None:
         x_sd, y_sd = sc["x_sd"], sc["y_sd"]
@@ -523,7 +528,7 @@ class Contributions(ModelSpec):
         pm.Deterministic("share_session_predictor", vs / tot)
 
     # -- after sampling ---------------------------------------------------------------------
-    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, built: Built) -> xr.DataTree:
         post = idata["posterior"]
         diff = post["beta_therapist_minus_client"]
         probs = {
@@ -540,12 +545,11 @@ class Contributions(ModelSpec):
         probs["P(share_therapist_predictor > 0.05)"] = float(
             (post["share_therapist_predictor"] > 0.05).mean()
         )
-        idata.attrs["probabilities"] = json.dumps(probs)
-        idata.attrs["centering"] = self.centering
+        built.probabilities.update(probs)
         return idata
 
-    def observed_data(self, data: PreparedData) -> xr.Dataset:
-        d = self._ensure(data).design
+    def observed_data(self, data: PreparedData, built: Built) -> xr.Dataset:
+        d = built.design
         return xr.Dataset(
             {
                 self.outcome: ("unit", d["y"]),
@@ -554,37 +558,21 @@ class Contributions(ModelSpec):
             coords={"unit": d["unit_labels"], "obs": np.arange(len(d["x"]))},
         )
 
-    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Per outcome unit (session pair or client) log-likelihood of the outcome."""
-        post = idata["posterior"]
-        with model:
-            tree = pm.compute_log_likelihood(
-                xr.DataTree.from_dict({"posterior": post.to_dataset()}),
-                var_names=["y"],
-                extend_inferencedata=False,
-                progressbar=False,
-            )
-        ds = tree["log_likelihood"].to_dataset() if isinstance(tree, xr.DataTree) else tree
-        ds = ds - np.log(self._scales(self._ensure(data).design)["y_sd"])
-        return ds.rename({"y": self.outcome})
-
-    def posterior_predictive(
-        self, idata, data, model, *, seed: int = 0, progressbar: bool = False, max_draws: int = 500
-    ):
+    def posterior_predictive(self, idata, data, built, *, seed: int = 0, max_draws: int = 500):
         """Replicated outcomes (data scale) given each draw's parameters and latent parts."""
         post = idata["posterior"].to_dataset()
         n_draw = post.sizes["draw"]
         step = max(1, int(np.ceil(n_draw * post.sizes["chain"] / max_draws)))
         thin = post.isel(draw=slice(None, None, step))
-        with model:
+        with built.model:
             pp = pm.sample_posterior_predictive(
                 xr.DataTree.from_dict({"posterior": thin}),
                 var_names=["y"],
                 random_seed=seed,
-                progressbar=progressbar,
+                progressbar=False,
             )
         ds = pp["posterior_predictive"].to_dataset()
-        sc = self._scales(self._ensure(data).design)
+        sc = built.scales
         return (sc["y_mean"] + sc["y_sd"] * ds).rename({"y": self.outcome})
 
 

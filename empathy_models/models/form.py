@@ -28,9 +28,7 @@ an optimal level of empathy is a *minimum* of symptoms (``beta_quadratic > 0``).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -41,8 +39,13 @@ from pymc_extras.prior import Prior
 
 from empathy_models.data.roles import Roles
 from empathy_models.data.validation import PreparedData, prepare
-from empathy_models.errors import ConfigError, DataError
-from empathy_models.models.base import ModelSpec, register
+from empathy_models.errors import (
+    ConfigError,
+    ConstantMeasureError,
+    DataError,
+    DegeneratePredictorError,
+)
+from empathy_models.models.base import Built, ModelSpec, jacobian_offset, normal_loglik, register
 from empathy_models.models.priors import with_dims
 
 FORMS = ("linear", "quadratic", "smooth")
@@ -97,13 +100,12 @@ class FunctionalForm(ModelSpec):
         Smooth form: number of HSGP basis functions (20) and boundary factor (1.5).
     evidence
         Posterior probability each optimum criterion must reach to report an optimum (0.95).
-    parameterization
-        Random intercepts ``"centered"``, ``"noncentered"`` or ``"auto"`` (default: client
-        intercepts centred when clients have >= 4 rows on average, therapist non-centred).
+    centered
+        Random intercepts centred (``True``), non-centred (``False``) or chosen by rule
+        (``None``, default: client intercepts centred when clients have >= 4 rows on
+        average, therapist non-centred).
     missing_outcome, missing_predictor
         Missing-value policies (see :func:`empathy_models.prepare`).
-    priors
-        Overrides of the default priors by name (see :meth:`default_priors`).
     """
 
     family = "form"
@@ -120,10 +122,13 @@ class FunctionalForm(ModelSpec):
     n_basis: int = 20
     hsgp_c: float = 1.5
     evidence: float = 0.95
-    parameterization: str = "auto"
+    centered: bool | None = None
     missing_outcome: str = "drop"
     missing_predictor: str = "error"
-    priors: Mapping | None = field(default=None, compare=False)
+
+    renamed_options = {
+        "parameterization": lambda v: {"centered": None if v == "auto" else v == "centered"}
+    }
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -158,8 +163,6 @@ class FunctionalForm(ModelSpec):
             raise ConfigError(f"hsgp_c must be > 1, got {self.hsgp_c}")
         if not 0.5 < self.evidence < 1:
             raise ConfigError(f"evidence must be in (0.5, 1), got {self.evidence}")
-        if self.parameterization not in ("auto", "centered", "noncentered"):
-            raise ConfigError("parameterization must be 'auto', 'centered' or 'noncentered'")
         if self.missing_outcome not in ("drop", "error"):
             raise ConfigError("missing_outcome must be 'drop' or 'error' for this model")
         self.resolved_priors()
@@ -222,8 +225,8 @@ class FunctionalForm(ModelSpec):
         non-centred form mixes badly); therapist intercepts stay non-centred (the therapist
         level is usually weakly identified).
         """
-        if self.parameterization != "auto":
-            return list(self.group_levels(data)) if self.parameterization == "centered" else []
+        if self.centered is not None:
+            return list(self.group_levels(data)) if self.centered else []
         af = self.analysis_frame(data) if af is None else af
         out = []
         for lv in self.group_levels(data):
@@ -316,22 +319,26 @@ class FunctionalForm(ModelSpec):
 
     def _scales(self, af: pd.DataFrame) -> dict:
         y, x = af["y"].to_numpy(), af["x"].to_numpy()
-        sy = float(y.std())
-        if sy == 0:
-            raise DataError("the outcome is constant", role="measure", column=self.outcome)
-        sx = float(x.std())
-        if sx == 0:
-            raise DataError("the predictor is constant", role="predictor", column=self.predictor)
+        if not y.std() > 0:
+            raise ConstantMeasureError(
+                "the outcome is constant", role="measure", column=self.outcome
+            )
+        if not x.std() > 0:
+            raise DegeneratePredictorError(
+                "the predictor is constant", role="predictor", column=self.predictor
+            )
         covs = self._cov_names()
         C = af[covs].to_numpy(dtype=float) if covs else np.zeros((len(af), 0))
-        c_mean, c_sd = C.mean(axis=0), C.std(axis=0)
+        y_mean, y_sd = self.location_scale(y)
+        x_mean, x_sd = self.location_scale(x)
+        c_mean, c_sd = self.location_scale(C, axis=0)
         return {
-            "y_mean": float(y.mean()),
-            "y_sd": sy,
-            "x_mean": float(x.mean()),
-            "x_sd": sx,
+            "y_mean": y_mean,
+            "y_sd": y_sd,
+            "x_mean": x_mean,
+            "x_sd": x_sd,
             "c_mean": c_mean,
-            "c_sd": np.where(c_sd > 0, c_sd, 1.0),
+            "c_sd": c_sd,
             "q_lo": float(np.quantile(x, RANGE_Q[0])),
             "q_hi": float(np.quantile(x, RANGE_Q[1])),
             "x_min": float(x.min()),
@@ -379,7 +386,7 @@ class FunctionalForm(ModelSpec):
             coords["basis"] = np.arange(int(self.n_basis))
         return coords
 
-    def build(self, data: PreparedData) -> pm.Model:
+    def build(self, data: PreparedData) -> Built:
         af = self.analysis_frame(data)
         sc = self._scales(af)
         priors = self.resolved_priors()
@@ -440,8 +447,17 @@ class FunctionalForm(ModelSpec):
             sigma = priors["sigma"].create_variable("sigma_std")
             pm.Normal("y", mu=mu, sigma=sigma, observed=ys, dims=self.unit_dim)
             self._original_scale(model, data, sc, b0, curve)
-        model.em_form = {"scales": sc}
-        return model
+        return Built(
+            model=model,
+            design={"af": af, "ys": ys, "zs": zs, "Cs": Cs},
+            scales=sc,
+            loglik=normal_loglik(ys, mu, sigma),
+            loglik_name=self.outcome,
+            loglik_dim=self.unit_dim,
+            loglik_coords=af["_label"].to_numpy(),
+            loglik_offset=jacobian_offset(np.ones(len(ys)), sc["y_sd"]),
+            info={"centered_levels": centered},
+        )
 
     def _original_scale(self, model, data, sc, b0, curve) -> None:
         ym, sy, m, s = sc["y_mean"], sc["y_sd"], sc["x_mean"], sc["x_sd"]
@@ -475,12 +491,10 @@ class FunctionalForm(ModelSpec):
         pm.Deterministic("sigma", model["sigma_std"] * sy)
 
     # -- numpy pieces from posterior draws ----------------------------------------------------
-    def _draws(self, post: xr.Dataset, data: PreparedData):
+    def _draws(self, post: xr.Dataset, data: PreparedData, built: Built):
         """Per-draw (S, n) arrays on the standardized scale: form part, nuisance part
         (intercept + covariates + random effects) and sigma."""
-        af = self.analysis_frame(data)
-        sc = self._scales(af)
-        zs = (af["x"].to_numpy() - sc["x_mean"]) / sc["x_sd"]
+        af, sc, zs = built.design["af"], built.scales, built.design["zs"]
 
         def flat(name):
             v = post[name].values
@@ -506,10 +520,10 @@ class FunctionalForm(ModelSpec):
         return af, sc, zs, ys, form, nuis, flat("sigma_std")
 
     # -- after sampling ---------------------------------------------------------------------
-    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, built: Built) -> xr.DataTree:
         post = idata["posterior"].to_dataset()
         nc, nd = post.sizes["chain"], post.sizes["draw"]
-        af, sc, zs, ys, form, nuis, sigma = self._draws(post, data)
+        af, sc, zs, ys, form, nuis, sigma = self._draws(post, data, built)
         info = {
             "optimum": self.optimum,
             "range_q05": sc["q_lo"],
@@ -566,9 +580,8 @@ class FunctionalForm(ModelSpec):
             info["vertex_q05"] = float(np.quantile(vertex, 0.05))
             info["vertex_q95"] = float(np.quantile(vertex, 0.95))
         idata["posterior"] = xr.DataTree(post)
-        idata.attrs["probabilities"] = json.dumps(probs)
-        idata.attrs["form_info"] = json.dumps(info)
-        idata.attrs["log_likelihood_scale"] = "original"
+        built.probabilities.update(probs)
+        built.info.update(info)
         return idata
 
     def _two_lines(self, post, data, af, sc, zs, ys, sigma, xc):
@@ -589,8 +602,8 @@ class FunctionalForm(ModelSpec):
         zc = (xc - sc["x_mean"]) / sc["x_sd"]
         return two_lines_draws(zs, ys, Cs, groups, sds, sigma, zc, block=block, seed=0)
 
-    def observed_data(self, data: PreparedData) -> xr.Dataset:
-        af = self.analysis_frame(data)
+    def observed_data(self, data: PreparedData, built: Built) -> xr.Dataset:
+        af = built.design["af"]
         return xr.Dataset(
             {
                 self.outcome: (self.unit_dim, af["y"].to_numpy()),
@@ -599,31 +612,10 @@ class FunctionalForm(ModelSpec):
             coords={self.unit_dim: af["_label"].to_numpy()},
         )
 
-    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Pointwise log-likelihood per outcome row (dim ``obs`` at session level, ``client``
-        at client level), on the outcome's original scale (Jacobian ``-log(y_sd)`` included)."""
-        post = idata["posterior"].to_dataset()
-        af, sc, zs, ys, form, nuis, sigma = self._draws(post, data)
-        mu = form + nuis
-        s = sigma[:, None]
-        ll = -0.5 * np.log(2 * np.pi) - np.log(s) - 0.5 * ((ys[None] - mu) / s) ** 2
-        ll = ll - np.log(sc["y_sd"])
-        nc, nd = post.sizes["chain"], post.sizes["draw"]
-        return xr.Dataset(
-            {self.outcome: (("chain", "draw", self.unit_dim), ll.reshape(nc, nd, -1))},
-            coords={
-                "chain": post["chain"].values,
-                "draw": post["draw"].values,
-                self.unit_dim: af["_label"].to_numpy(),
-            },
-        )
-
-    def posterior_predictive(
-        self, idata, data, model, *, seed: int = 0, progressbar: bool = False, max_draws: int = 500
-    ):
+    def posterior_predictive(self, idata, data, built, *, seed: int = 0, max_draws: int = 500):
         """Replicated outcomes given each draw's curve, covariates and random effects."""
         post = idata["posterior"].to_dataset()
-        af, sc, zs, ys, form, nuis, sigma = self._draws(post, data)
+        af, sc, zs, ys, form, nuis, sigma = self._draws(post, data, built)
         rng = np.random.default_rng(seed)
         pick = np.sort(rng.choice(len(sigma), size=min(max_draws, len(sigma)), replace=False))
         mu = form[pick] + nuis[pick]
@@ -728,8 +720,9 @@ def optimum_table(result) -> pd.DataFrame:
     ``p_optimum``, ``p_two_lines_opposite``, ``p_two_lines_optimum``), the slopes' means, the
     breakpoint, the observed range and ``optimum_reported`` (all criteria reach ``evidence``).
     """
-    probs = json.loads(result.idata.attrs.get("probabilities", "{}"))
-    info = json.loads(result.idata.attrs.get("form_info", "{}"))
+    probs = result.probabilities
+    info = result.info
+    info = info.get("form_info", info)  # results written by version 0.1
     if "vertex_median" not in info:
         raise ConfigError("optimum_table needs a quadratic or smooth fit of the 'form' family")
     post = result.posterior

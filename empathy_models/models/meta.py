@@ -30,7 +30,6 @@ categorical moderators are treatment coded (0/1, not standardized).
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 from pymc_extras.prior import Prior
@@ -58,7 +56,7 @@ from empathy_models.errors import (
     NonNumericError,
     TooFewGroupsError,
 )
-from empathy_models.models.base import ModelSpec, register
+from empathy_models.models.base import Built, ModelSpec, register
 from empathy_models.models.priors import with_dims
 
 LOG2PI = float(np.log(2 * np.pi))
@@ -129,11 +127,12 @@ class MetaAnalysis(ModelSpec):
         shown as ``beta_<column>[level]`` in summaries).
     reference
         Reference level per categorical moderator, e.g. ``{"rater": "observer"}``.
-    missing
-        ``"error"`` (default): a missing value in an input column or a moderator is an error;
-        ``"drop"``: such rows are dropped and counted in the results' metadata.
-    priors
-        Overrides of the default priors by name (see :meth:`default_priors`).
+    missing_outcome
+        A missing value in an input column (effect, variance, r, n, counts) or the study
+        column: ``"error"`` (default) or ``"drop"`` (rows dropped and counted in the
+        results' metadata).
+    missing_predictor
+        A missing moderator value: ``"error"`` (default) or ``"drop"``.
     """
 
     family = "meta"
@@ -148,8 +147,10 @@ class MetaAnalysis(ModelSpec):
     study: str | None = None
     moderators: tuple[str, ...] = ()
     reference: Mapping | None = field(default=None, compare=False)
-    missing: str = "error"
-    priors: Mapping | None = field(default=None, compare=False)
+    missing_outcome: str = "error"
+    missing_predictor: str = "error"
+
+    renamed_options = {"missing": lambda v: {"missing_outcome": v, "missing_predictor": v}}
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "moderators", tuple(self.moderators))
@@ -183,8 +184,9 @@ class MetaAnalysis(ModelSpec):
             raise ConfigError("measure= applies to counts only")
         if not (self.correction >= 0 and np.isfinite(self.correction)):
             raise ConfigError(f"correction must be >= 0, got {self.correction}")
-        if self.missing not in ("error", "drop"):
-            raise ConfigError(f"missing must be 'error' or 'drop', got {self.missing!r}")
+        for name in ("missing_outcome", "missing_predictor"):
+            if getattr(self, name) not in ("error", "drop"):
+                raise ConfigError(f"{name} must be 'error' or 'drop', got {getattr(self, name)!r}")
         for col in self.reference or {}:
             if col not in self.moderators:
                 raise ConfigError(f"reference given for {col!r}, which is not a moderator")
@@ -253,16 +255,17 @@ class MetaAnalysis(ModelSpec):
             if not miss.any():
                 continue
             role = self._role_of(col)
-            if self.missing == "drop":
+            policy = self.missing_predictor if role == "moderator" else self.missing_outcome
+            if policy == "drop":
                 dropped[f"missing {role} '{col}'"] = int(miss.sum())
                 df = df.loc[~miss]
                 continue
             klass = MissingModeratorError if role == "moderator" else MissingValueError
             hint = (
-                "; every effect needs a value of each moderator (or pass missing='drop' to drop "
-                "and count those rows)"
+                "; every effect needs a value of each moderator (or pass "
+                "missing_predictor='drop' to drop and count those rows)"
                 if role == "moderator"
-                else "; pass missing='drop' to drop and count those rows"
+                else "; pass missing_outcome='drop' to drop and count those rows"
             )
             raise klass(
                 f"{int(miss.sum())} missing value(s){hint}",
@@ -480,6 +483,8 @@ class MetaAnalysis(ModelSpec):
         return X, terms
 
     def _scale(self, y: np.ndarray, v: np.ndarray) -> float:
+        if not self.standardize:
+            return 1.0
         s = float(np.std(y, ddof=1)) if len(y) > 2 else 0.0
         if not s > 0:
             s = float(np.sqrt(np.mean(v)))
@@ -501,7 +506,7 @@ class MetaAnalysis(ModelSpec):
         return [n for n in self.reported(data) if not n.startswith("theta_new")]
 
     # -- model ----------------------------------------------------------------------------
-    def build(self, data: PreparedData) -> pm.Model:
+    def build(self, data: PreparedData) -> Built:
         y, v = self.effects(data)
         s = self._scale(y, v)
         ys, vs = y / s, v / s**2
@@ -510,8 +515,9 @@ class MetaAnalysis(ModelSpec):
         for t in terms:
             if t["kind"] == "numeric":
                 numeric[t["cols"]] = True
-        x_mean = np.where(numeric, X.mean(axis=0), 0.0) if X.shape[1] else np.zeros(0)
-        x_sd = np.where(numeric, X.std(axis=0), 1.0) if X.shape[1] else np.zeros(0)
+        loc, sd = self.location_scale(X, axis=0)
+        x_mean = np.where(numeric, loc, 0.0)
+        x_sd = np.where(numeric, sd, 1.0)
         Xs = (X - x_mean) / x_sd if X.shape[1] else X
         multilevel = self.is_multilevel(data)
         study_codes, study_labels = self._study_codes(data)
@@ -538,7 +544,7 @@ class MetaAnalysis(ModelSpec):
             else:
                 ll = -0.5 * (LOG2PI + pt.log(d) + e**2 / d) - np.log(s)
             pm.Potential("meta_loglik", ll.sum())
-            model.em_meta = {"loglik": ll, "unit": "study" if multilevel else "effect"}
+            unit = "study" if multilevel else "effect"
             # original scale
             if X.shape[1]:
                 coef = beta_std * s / x_sd
@@ -567,10 +573,29 @@ class MetaAnalysis(ModelSpec):
             if self.back_suffix:
                 back = pt.tanh(mu) if self.form == "r" else pt.exp(mu)
                 pm.Deterministic(f"mu_{self.back_suffix}", back)
-        return model
+        return Built(
+            model=model,
+            design={"y": y, "v": v, "X": X, "terms": terms},
+            scales={"s": s, "x_mean": x_mean, "x_sd": x_sd},
+            loglik=ll,  # already on the effects' scale (the -log(s) Jacobian is inside)
+            loglik_name="y",
+            loglik_dim=unit,
+            loglik_coords=study_labels if multilevel else coords["effect"],
+            info={
+                "form": self.form,
+                "scale": {"effect": "as given", "r": "Fisher z", "counts": f"log {self.measure}"}[
+                    self.form
+                ],
+                "multilevel": multilevel,
+                "loglik_unit": unit,
+                "references": {
+                    t["name"]: t["reference"] for t in terms if t["kind"] == "categorical"
+                },
+            },
+        )
 
     # -- after sampling -------------------------------------------------------------------
-    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, built: Built) -> xr.DataTree:
         """Add ``theta_new`` (the effect of a new study at the moderators' zero / reference
         levels: mu + N(0, tau^2 + tau_study^2); its interval is the prediction interval),
         its back-transform, and probabilities of direction."""
@@ -591,8 +616,7 @@ class MetaAnalysis(ModelSpec):
             "P(mu > 0)": float((post["mu"] > 0).mean()),
             "P(theta_new > 0)": float((post["theta_new"] > 0).mean()),
         }
-        _, terms = self.design(data)
-        for t in terms:
+        for t in built.design["terms"]:
             b = post[f"beta_{t['name']}"]
             if t["kind"] == "numeric":
                 probs[f"P(beta_{t['name']} > 0)"] = float((b > 0).mean())
@@ -601,63 +625,26 @@ class MetaAnalysis(ModelSpec):
                     probs[f"P(beta_{t['name']}[{lv}] > 0)"] = float(
                         (b.sel({f"{t['name']}_level": lv}) > 0).mean()
                     )
-        idata.attrs["probabilities"] = json.dumps(probs)
-        idata.attrs["meta_form"] = json.dumps(
-            {
-                "form": self.form,
-                "scale": {"effect": "as given", "r": "Fisher z", "counts": f"log {self.measure}"}[
-                    self.form
-                ],
-                "multilevel": self.is_multilevel(data),
-                "loglik_unit": model.em_meta["unit"],
-                "references": {
-                    t["name"]: t["reference"] for t in terms if t["kind"] == "categorical"
-                },
-            }
-        )
+        built.probabilities.update(probs)
         return idata
 
-    def observed_data(self, data: PreparedData) -> xr.Dataset:
-        y, v = self.effects(data)
+    def observed_data(self, data: PreparedData, built: Built) -> xr.Dataset:
         idx = np.asarray(data.frame.index.astype(str))
-        return xr.Dataset({"y": ("effect", y), "v": ("effect", v)}, coords={"effect": idx})
-
-    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Per effect (random-effects) or per study (multilevel)."""
-        post = idata["posterior"]
-        names = [
-            n for n in ("mu_std", "beta_std", "tau_std", "tau_study_std") if n in post.data_vars
-        ]
-        inputs = [model[n] for n in names]
-        fn = pytensor.function(inputs, model.em_meta["loglik"], on_unused_input="ignore")
-        arrays = [post[n].values for n in names]
-        c, d = arrays[0].shape[:2]
-        rows = [fn(*[a[i, k] for a in arrays]) for i in range(c) for k in range(d)]
-        out = np.asarray(rows).reshape(c, d, -1)
-        unit = model.em_meta["unit"]
-        labels = (
-            self._study_codes(data)[1]
-            if unit == "study"
-            else np.asarray(data.frame.index.astype(str))
-        )
+        d = built.design
         return xr.Dataset(
-            {"y": (("chain", "draw", unit), out)},
-            coords={"chain": post["chain"].values, "draw": post["draw"].values, unit: labels},
+            {"y": ("effect", d["y"]), "v": ("effect", d["v"])}, coords={"effect": idx}
         )
 
-    def posterior_predictive(
-        self, idata, data, model, *, seed: int = 0, progressbar: bool = False, max_draws: int = 500
-    ):
+    def posterior_predictive(self, idata, data, built, *, seed: int = 0, max_draws: int = 500):
         """Replicated effects for new true effects of the same studies (a mixed predictive
         check of the heterogeneity model), for at most ``max_draws`` draws."""
-        y, v = self.effects(data)
-        X, _ = self.design(data)
+        d = built.design
+        y, v, X, terms = d["y"], d["v"], d["X"], d["terms"]
         post = idata["posterior"].to_dataset().stack(sample=("chain", "draw"))
         rng = np.random.default_rng(seed)
         n = post.sizes["sample"]
         pick = np.sort(rng.choice(n, size=min(max_draws, n), replace=False))
         codes, labels = self._study_codes(data)
-        _, terms = self.design(data)
         reps = np.empty((len(pick), len(y)))
         for r, k in enumerate(pick):
             m = np.full(len(y), float(post["mu"].values[k]))

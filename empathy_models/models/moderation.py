@@ -42,15 +42,13 @@ condition number exceeds 30.
 from __future__ import annotations
 
 import itertools
-import json
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 from pymc_extras.prior import Prior
@@ -59,11 +57,19 @@ from empathy_models.data.roles import Roles
 from empathy_models.data.validation import PreparedData, prepare
 from empathy_models.errors import (
     ConfigError,
+    ConstantMeasureError,
     DegeneratePredictorError,
     TooFewGroupsError,
     UnknownLevelError,
 )
-from empathy_models.models.base import ModelSpec, register
+from empathy_models.models.base import (
+    Built,
+    ModelSpec,
+    draws_function,
+    jacobian_offset,
+    normal_loglik,
+    register,
+)
 from empathy_models.models.priors import with_dims
 
 DEFAULT_PREDICTORS = ("affect_sharing", "mentalizing", "empathic_concern")
@@ -92,13 +98,13 @@ class ModeratedEffects(ModelSpec):
         each is split into a between-client and a within-client part (observed-mean centering).
     covariates
         Further fixed-effect columns (standardized; reported under their column names).
-    levels
+    intervention_levels
         Declared levels of the moderator (the ``intervention`` role), e.g. ``("ERP", "MI")``.
         Default ``None``: the sorted levels in the data, stored in the result's configuration.
         A level in the data but not declared, or declared but without any client, is an
         :class:`~empathy_models.errors.UnknownLevelError`. Contrasts are named
         ``"<later>_minus_<earlier>"`` in this order, for every pair.
-    groups
+    levels
         Grouping levels with a random intercept, among ``"therapist"`` and ``"client"``.
     therapist_slopes
         Therapist random slopes on the within-client parts (one SD per subcomponent, shared
@@ -123,8 +129,6 @@ class ModeratedEffects(ModelSpec):
     missing_outcome, missing_predictor
         As in :func:`~empathy_models.data.validation.prepare` (default drop-and-count /
         error).
-    priors
-        Overrides of the default priors by name (see :meth:`default_priors`).
     """
 
     family = "moderation"
@@ -132,8 +136,8 @@ class ModeratedEffects(ModelSpec):
     outcome: str = "outcome"
     predictors: tuple[str, ...] = DEFAULT_PREDICTORS
     covariates: tuple[str, ...] = ()
-    levels: tuple | None = None
-    groups: tuple[str, ...] = ("therapist", "client")
+    intervention_levels: tuple | None = None
+    levels: tuple[str, ...] = ("therapist", "client")
     therapist_slopes: bool = True
     centered: bool = True
     marginalized: bool = True
@@ -141,22 +145,20 @@ class ModeratedEffects(ModelSpec):
     rope_scale: str = "std"
     missing_outcome: str = "drop"
     missing_predictor: str = "error"
-    priors: Mapping | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("predictors", "covariates", "groups"):
+        for name in ("predictors", "covariates", "levels"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
             object.__setattr__(self, name, tuple(value))
-        if self.levels is not None:
-            object.__setattr__(self, "levels", tuple(self.levels))
-            if len(set(self.levels)) != len(self.levels):
-                raise ConfigError(f"levels must be distinct, got {self.levels}")
-            if len(self.levels) < 2:
-                raise ConfigError(
-                    f"moderation needs at least two intervention levels, got {self.levels}"
-                )
+        if self.intervention_levels is not None:
+            lv = tuple(self.intervention_levels)
+            object.__setattr__(self, "intervention_levels", lv)
+            if len(set(lv)) != len(lv):
+                raise ConfigError(f"intervention_levels must be distinct, got {lv}")
+            if len(lv) < 2:
+                raise ConfigError(f"moderation needs at least two intervention levels, got {lv}")
         if not self.predictors:
             raise ConfigError("at least one predictor is needed")
         if len(set(self.predictors)) != len(self.predictors):
@@ -166,11 +168,11 @@ class ModeratedEffects(ModelSpec):
             raise ConfigError(
                 f"outcome, predictors and covariates must not overlap: {sorted(overlap) or self.outcome}"
             )
-        bad = [g for g in self.groups if g not in ("therapist", "client")]
+        bad = [g for g in self.levels if g not in ("therapist", "client")]
         if bad:
-            raise ConfigError(f"groups must be among 'therapist', 'client'; got {self.groups}")
-        if self.therapist_slopes and "therapist" not in self.groups:
-            raise ConfigError("therapist_slopes=True needs 'therapist' in groups")
+            raise ConfigError(f"levels must be among 'therapist', 'client'; got {self.levels}")
+        if self.therapist_slopes and "therapist" not in self.levels:
+            raise ConfigError("therapist_slopes=True needs 'therapist' in levels")
         if not (self.rope >= 0 and np.isfinite(self.rope)):
             raise ConfigError(f"rope must be a non-negative number, got {self.rope}")
         if self.rope_scale not in ("std", "raw"):
@@ -214,9 +216,19 @@ class ModeratedEffects(ModelSpec):
         """Configuration; levels inferred from the data by :meth:`prepare` are stored."""
         cfg = super().config()
         inferred = getattr(self, "_inferred_levels", None)
-        if self.levels is None and inferred is not None:
-            cfg["options"]["levels"] = list(inferred)
+        if self.intervention_levels is None and inferred is not None:
+            cfg["options"]["intervention_levels"] = list(inferred)
         return cfg
+
+    @classmethod
+    def migrate_options(cls, opts: dict, version: str | None = None) -> dict:
+        """Version 0.1 called the moderator levels ``levels`` and the grouping levels
+        ``groups``."""
+        out = dict(opts)
+        if "groups" in out:
+            out["intervention_levels"] = out.pop("levels", None)
+            out["levels"] = out.pop("groups")
+        return out
 
     # -- data -------------------------------------------------------------------------------
     def prepare(self, data, roles: Roles | None = None) -> PreparedData:
@@ -224,23 +236,23 @@ class ModeratedEffects(ModelSpec):
         roles = roles or Roles()
         col = roles.column("intervention")
         levels = None
-        if self.levels is not None:
-            levels = {"intervention": list(self.levels)}
+        if self.intervention_levels is not None:
+            levels = {"intervention": list(self.intervention_levels)}
         prepared = prepare(
             data,
             roles,
-            id_roles=[*self.groups, "intervention"],
+            id_roles=[*self.levels, "intervention"],
             optional_id_roles=["session"],
             measures=[self.outcome],
             predictors=[*self.predictors, *self.covariates],
             missing_outcome=self.missing_outcome,
             missing_predictor=self.missing_predictor,
             levels=levels,
-            occasion_roles=[r for r in ("client", "session") if r in (*self.groups, "session")],
-            grouping_roles=list(self.groups),
+            occasion_roles=[r for r in ("client", "session") if r in (*self.levels, "session")],
+            grouping_roles=list(self.levels),
         )
         present = pd.unique(prepared.frame[col])
-        if self.levels is None:
+        if self.intervention_levels is None:
             inferred = tuple(_label_list(sorted(present, key=_sort_key)))
             if len(inferred) < 2:
                 raise TooFewGroupsError(
@@ -263,8 +275,8 @@ class ModeratedEffects(ModelSpec):
 
     def model_levels(self) -> tuple:
         """Declared levels, or those inferred by the last :meth:`prepare`."""
-        if self.levels is not None:
-            return self.levels
+        if self.intervention_levels is not None:
+            return self.intervention_levels
         inferred = getattr(self, "_inferred_levels", None)
         if inferred is None:
             raise ConfigError("levels are unknown until prepare() has seen the data")
@@ -322,22 +334,20 @@ class ModeratedEffects(ModelSpec):
                 )
         return sd
 
-    def _design(self, data: PreparedData) -> dict:
+    def design(self, data: PreparedData) -> dict:
         df = data.frame
         y = df[self.outcome].to_numpy(dtype=float)
-        y_mean, y_sd = float(y.mean()), float(y.std())
-        if not y_sd > 0:
-            raise DegeneratePredictorError(
-                "outcome is constant", role="measure", column=self.outcome
-            )
+        if not y.std() > 0:
+            raise ConstantMeasureError("outcome is constant", role="measure", column=self.outcome)
+        y_mean, y_sd = self.location_scale(y)
         between, within = self._split(data)
-        sd_w = within.std(axis=0)
-        sd_b = between.std(axis=0)
-        has_between = sd_b > 1e-12
-        sd_b_safe = np.where(has_between, sd_b, 1.0)
+        has_between = between.std(axis=0) > 1e-12
+        _, sd_w = self.location_scale(within, axis=0)
+        _, sd_b_safe = self.location_scale(between, axis=0)
+        sd_b_safe = np.where(has_between, sd_b_safe, 1.0)
         C = df[list(self.covariates)].to_numpy(dtype=float) if self.covariates else None
         if C is not None:
-            c_mean, c_sd = C.mean(axis=0), C.std(axis=0)
+            c_mean, c_sd = self.location_scale(C, axis=0)
             Cs = (C - c_mean) / c_sd
         else:
             c_mean = c_sd = np.zeros(0)
@@ -370,14 +380,14 @@ class ModeratedEffects(ModelSpec):
             "covariate": list(self.covariates),
             "obs": np.arange(data.n_rows),
         }
-        for g in self.groups:
+        for g in self.levels:
             if data.has(g):
                 coords[g] = data.codes(g)[1]
         return coords
 
     def use_marginal(self, data: PreparedData) -> bool:
         """Whether the client intercepts are integrated out for this data."""
-        return bool(self.marginalized and "client" in self.groups and data.has("client"))
+        return bool(self.marginalized and "client" in self.levels and data.has("client"))
 
     # -- names ------------------------------------------------------------------------------
     def reported(self, data: PreparedData) -> list[str]:
@@ -392,13 +402,13 @@ class ModeratedEffects(ModelSpec):
         ]
         if self.therapist_slopes:
             names.append("sd_slope_therapist")
-        names += [f"sd_{g}" for g in self.groups if data.has(g)]
+        names += [f"sd_{g}" for g in self.levels if data.has(g)]
         names += ["sigma", *self.covariates]
         return names
 
     # -- model ------------------------------------------------------------------------------
-    def build(self, data: PreparedData) -> pm.Model:
-        d = self._design(data)
+    def build(self, data: PreparedData) -> Built:
+        d = self.design(data)
         if d["cond"] > CONDITION_MAX:
             warnings.warn(
                 f"the within-client parts of {list(self.predictors)} are highly correlated "
@@ -422,7 +432,7 @@ class ModeratedEffects(ModelSpec):
                 beta = with_dims(priors["beta"], "covariate").create_variable("beta_std")
                 mu = mu + pt.dot(d["Cs"], beta)
             marginal = self.use_marginal(data)
-            for g in self.groups:
+            for g in self.levels:
                 if not data.has(g):
                     continue
                 codes, _ = data.codes(g)
@@ -440,17 +450,39 @@ class ModeratedEffects(ModelSpec):
                 mu = mu + pt.sum((zu * sd_u)[codes] * W, axis=1)
             sigma = priors["sigma"].create_variable("sigma_std")
             if marginal:
-                codes, _ = data.codes("client")
+                codes, labels = data.codes("client")
                 ll = client_marginal_loglik(d["ys"] - mu, codes, model["sd_client_std"], sigma)
                 pm.Potential("marginal_loglik", ll.sum())
-                model.em_marginal = {"loglik": ll, "mu": mu}
+                unit, unit_labels = "client", labels
+                n_unit = np.bincount(codes, minlength=len(labels))
             else:
                 pm.Normal("y", mu=mu, sigma=sigma, observed=d["ys"], dims="obs")
-                model.em_marginal = None
-            model.em_mu = mu
+                ll = normal_loglik(d["ys"], mu, sigma)
+                unit, unit_labels, n_unit = "obs", np.arange(data.n_rows), np.ones(data.n_rows)
             self._original_scale(model, d, K, J)
-        model.em_design = {"cond": d["cond"], "corr": d["corr"].tolist()}
-        return model
+        d["mu_graph"] = mu
+        d["marginal"] = marginal
+        return Built(
+            model=model,
+            design=d,
+            scales={k: d[k] for k in ("y_mean", "y_sd", "sd_w", "sd_b", "c_mean", "c_sd")},
+            loglik=ll,
+            loglik_name=self.outcome,
+            loglik_dim=unit,
+            loglik_coords=unit_labels,
+            loglik_offset=jacobian_offset(n_unit, d["y_sd"]),
+            info={
+                "rope": {"half_width": self.rope, "scale": self.rope_scale},
+                "moderator_levels": [str(v) for v in self.model_levels()],
+                "predictor_correlation": {
+                    "predictors": list(self.predictors),
+                    "cond": d["cond"],
+                    "corr": d["corr"].tolist(),
+                },
+                "centering": "observed-mean (client means)",
+                "likelihood": "client intercepts integrated out" if marginal else "full",
+            },
+        )
 
     def _pooled(self, priors, name: str, sd_name: str):
         """Intervention-specific slopes partially pooled around a subcomponent mean.
@@ -505,7 +537,7 @@ class ModeratedEffects(ModelSpec):
                 model["sd_slope_therapist_std"] * y_sd / d["sd_w"],
                 dims="subcomponent",
             )
-        for g in self.groups:
+        for g in self.levels:
             if f"sd_{g}_std" in model.named_vars:
                 pm.Deterministic(f"sd_{g}", model[f"sd_{g}_std"] * y_sd)
         pm.Deterministic("sigma", model["sigma_std"] * y_sd)
@@ -513,11 +545,11 @@ class ModeratedEffects(ModelSpec):
             pm.Deterministic(c, model["beta_std"][k] * y_sd / d["c_sd"][k])
 
     # -- after sampling ---------------------------------------------------------------------
-    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, built: Built) -> xr.DataTree:
         """Probability of direction and share inside the ROPE for every contrast."""
         post = idata["posterior"].to_dataset()
         if self.centered:
-            post = self._add_pooled_mean(post, data)
+            post = self._add_pooled_mean(post, built.design)
             idata["posterior"] = xr.DataTree(post)
         probs = {}
         for cname in ("contrast", "contrast_between"):
@@ -526,19 +558,11 @@ class ModeratedEffects(ModelSpec):
                 probs[f"P({key} > 0)"] = row["p_gt_0"]
                 probs[f"pd({key})"] = row["pd"]
                 probs[f"P({key} in ROPE)"] = row["p_rope"]
-        idata.attrs["probabilities"] = json.dumps(probs)
-        idata.attrs["rope"] = json.dumps({"half_width": self.rope, "scale": self.rope_scale})
-        idata.attrs["moderator_levels"] = json.dumps([str(v) for v in self.model_levels()])
-        design = getattr(model, "em_design", {})
-        idata.attrs["predictor_correlation"] = json.dumps(
-            {"predictors": list(self.predictors), **design}
-        )
-        idata.attrs["centering"] = "observed-mean (client means)"
+        built.probabilities.update(probs)
         return idata
 
-    def _add_pooled_mean(self, post: xr.Dataset, data: PreparedData) -> xr.Dataset:
+    def _add_pooled_mean(self, post: xr.Dataset, d: dict) -> xr.Dataset:
         """Draw ``slope_mean`` from its exact conditional posterior (centred form)."""
-        d = self._design(data)
         priors = self.resolved_priors()
         mu_m, sigma_m = _normal_parameters(priors["slope_mean"], "slope_mean")
         rng = np.random.default_rng(_seed_from(post))
@@ -552,73 +576,28 @@ class ModeratedEffects(ModelSpec):
         )
         return post
 
-    def observed_data(self, data: PreparedData) -> xr.Dataset:
+    def observed_data(self, data: PreparedData, built: Built) -> xr.Dataset:
         return xr.Dataset({self.outcome: ("obs", data.frame[self.outcome].to_numpy(dtype=float))})
 
-    def _draw_function(self, model: pm.Model, output):
-        """Compile ``output`` as a function of the free random variables (one draw)."""
-        inputs = [rv for rv in model.free_RVs]
-        fn = pytensor.function(inputs, output, on_unused_input="ignore")
-        return fn, [rv.name for rv in inputs]
-
-    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Log-likelihood on the outcome's own scale (the Jacobian of the standardization,
-        ``-log(sd)`` per row, is added so LOO is comparable with other models): per client
-        when the client intercepts are integrated out (dim ``client``), else per row."""
-        post = idata["posterior"].to_dataset()
-        y_sd = float(data.frame[self.outcome].to_numpy(dtype=float).std())
-        if getattr(model, "em_marginal", None):
-            fn, names = self._draw_function(model, model.em_marginal["loglik"])
-            arrays = [post[n].values for n in names]
-            c, dr = post.sizes["chain"], post.sizes["draw"]
-            codes, labels = data.codes("client")
-            n_rows = np.bincount(codes, minlength=len(labels))
-            out = np.empty((c, dr, len(labels)))
-            for i in range(c):
-                for k in range(dr):
-                    out[i, k] = fn(*[a[i, k] for a in arrays])
-            out -= n_rows * np.log(y_sd)
-            return xr.Dataset(
-                {self.outcome: (("chain", "draw", "client"), out)},
-                coords={
-                    "chain": post["chain"].values,
-                    "draw": post["draw"].values,
-                    "client": labels,
-                },
-            )
-        with model:
-            tree = pm.compute_log_likelihood(
-                xr.DataTree.from_dict({"posterior": post}),
-                var_names=["y"],
-                extend_inferencedata=False,
-                progressbar=False,
-            )
-        ds = tree["log_likelihood"].to_dataset() if isinstance(tree, xr.DataTree) else tree
-        return (ds - np.log(y_sd)).rename({"y": self.outcome})
-
-    def posterior_predictive(
-        self, idata, data, model, *, seed: int = 0, progressbar: bool = False, max_draws: int = 200
-    ):
+    def posterior_predictive(self, idata, data, built, *, seed: int = 0, max_draws: int = 200):
         """Replicated outcomes (original scale) for at most ``max_draws`` posterior draws,
         with new draws of the client intercepts when they are integrated out."""
         post = idata["posterior"].to_dataset()
         rng = np.random.default_rng(seed)
         n = post.sizes["chain"] * post.sizes["draw"]
         pick = np.sort(rng.choice(n, size=min(max_draws, n), replace=False))
-        fn, names = self._draw_function(model, model.em_mu)
-        arrays = [post[nm].values.reshape((n, *post[nm].shape[2:])) for nm in names]
-        stacked = {nm: a for nm, a in zip(names, arrays, strict=True)}
-        marginal = bool(getattr(model, "em_marginal", None))
-        codes = data.codes("client")[0] if marginal else None
+        d = built.design
+        fn, names = draws_function(built.model, d["mu_graph"])
+        stacked = {nm: post[nm].values.reshape((n, *post[nm].shape[2:])) for nm in names}
+        codes = data.codes("client")[0] if d["marginal"] else None
         reps = np.empty((len(pick), data.n_rows))
         for r, s_ in enumerate(pick):
             mu = fn(*[stacked[nm][s_] for nm in names])
-            if marginal:
+            if d["marginal"]:
                 sd_c = float(stacked["sd_client_std"][s_])
                 mu = mu + sd_c * rng.standard_normal(int(codes.max()) + 1)[codes]
             reps[r] = mu + float(stacked["sigma_std"][s_]) * rng.standard_normal(data.n_rows)
-        y = data.frame[self.outcome].to_numpy(dtype=float)
-        reps = y.mean() + y.std() * reps
+        reps = d["y_mean"] + d["y_sd"] * reps
         return xr.Dataset(
             {self.outcome: (("chain", "draw", "obs"), reps[None])},
             coords={"chain": [0], "draw": np.arange(len(pick))},

@@ -19,8 +19,6 @@ the likelihood (NaN cells are skipped by indexing, not imputed).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -33,7 +31,7 @@ from pymc_extras.prior import Prior
 from empathy_models.data.roles import Roles
 from empathy_models.data.validation import PreparedData, prepare
 from empathy_models.errors import ConfigError, DataError, UnknownLevelError
-from empathy_models.models.base import ModelSpec, register
+from empathy_models.models.base import Built, ModelSpec, normal_loglik, register
 from empathy_models.models.priors import with_dims
 
 DEFAULT_RATERS = ("client", "therapist", "observer")
@@ -79,8 +77,6 @@ class RaterPartition(ModelSpec):
         Shape of the LKJ prior on each correlation matrix (default 2: mild shrinkage to 0).
     bounds
         Declared scale bounds of the ratings, e.g. ``(1, 7)``.
-    priors
-        Overrides of the default priors by name (see :meth:`default_priors`).
     """
 
     family = "raters"
@@ -91,7 +87,6 @@ class RaterPartition(ModelSpec):
     levels: tuple[str, ...] = ("therapist", "client")
     lkj_eta: float = 2.0
     bounds: tuple[float, float] | None = None
-    priors: Mapping | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "measures", tuple(self.measures))
@@ -269,11 +264,10 @@ class RaterPartition(ModelSpec):
     # -- model ------------------------------------------------------------------------------
     def _scales(self, d: dict) -> tuple[np.ndarray, np.ndarray]:
         R = len(self.rater_labels)
-        m = np.array([d["y"][d["rater"] == j].mean() for j in range(R)])
-        s = np.array([d["y"][d["rater"] == j].std() for j in range(R)])
-        return m, s
+        loc_scale = [self.location_scale(d["y"][d["rater"] == j]) for j in range(R)]
+        return np.array([v[0] for v in loc_scale]), np.array([v[1] for v in loc_scale])
 
-    def build(self, data: PreparedData) -> pm.Model:
+    def build(self, data: PreparedData) -> Built:
         data = self._ensure(data)
         d = data.design
         labels = list(self.rater_labels)
@@ -307,6 +301,7 @@ class RaterPartition(ModelSpec):
                 eff = pt.dot(z, chol.T)
                 eta = eta + eff[d[f"{lv}_codes"], r]
             pm.Normal("y", mu=eta, sigma=sigma[r], observed=ys, dims="cell")
+            ll = normal_loglik(ys, eta, sigma[r])
             pm.Deterministic("Intercept", m + s * mu, dims="rater")
             total = sigma**2
             for lv in self.levels:
@@ -316,10 +311,19 @@ class RaterPartition(ModelSpec):
             for lv in self.levels:
                 pm.Deterministic(f"share_{lv}", model[f"sd_{lv}_std"] ** 2 / total, dims="rater")
             pm.Deterministic("share_residual", sigma**2 / total, dims="rater")
-        return model
+        return Built(
+            model=model,
+            design=d,
+            scales={"mean": m, "sd": s},
+            loglik=ll,
+            loglik_name=self.measure or "rating",
+            loglik_dim="cell",
+            loglik_coords=np.arange(len(ys)),
+            loglik_offset=-np.log(s[r]),
+        )
 
     # -- after sampling ---------------------------------------------------------------------
-    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, built: Built) -> xr.DataTree:
         post = idata["posterior"]
         labels = list(self.rater_labels)
         probs = {}
@@ -333,31 +337,16 @@ class RaterPartition(ModelSpec):
                 for j in range(i + 1, len(labels)):
                     v = c.sel(rater=labels[i], rater2=labels[j])
                     probs[f"P(corr_{lv}[{labels[i]},{labels[j]}] > 0)"] = float((v > 0).mean())
-        idata.attrs["probabilities"] = json.dumps(probs)
+        built.probabilities.update(probs)
         return idata
 
-    def observed_data(self, data: PreparedData) -> xr.Dataset:
-        d = self._ensure(data).design
+    def observed_data(self, data: PreparedData, built: Built) -> xr.Dataset:
+        d = built.design
         name = self.measure or "rating"
         return xr.Dataset(
             {name: ("cell", d["y"]), "rater_index": ("cell", d["rater"])},
             coords={"cell": np.arange(len(d["y"]))},
         )
-
-    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Per observed rating (cell) log-likelihood on the data's scale."""
-        d = self._ensure(data).design
-        with model:
-            tree = pm.compute_log_likelihood(
-                xr.DataTree.from_dict({"posterior": idata["posterior"].to_dataset()}),
-                var_names=["y"],
-                extend_inferencedata=False,
-                progressbar=False,
-            )
-        ds = tree["log_likelihood"].to_dataset() if isinstance(tree, xr.DataTree) else tree
-        _, s = self._scales(d)
-        ds["y"] = ds["y"] - xr.DataArray(np.log(s[d["rater"]]), dims="cell")
-        return ds.rename({"y": self.measure or "rating"})
 
 
 def corr_table(result) -> pd.DataFrame:

@@ -22,22 +22,19 @@ Two likelihoods give the same posterior:
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 from pymc_extras.prior import Prior
 
 from empathy_models.data.roles import Roles
 from empathy_models.data.validation import PreparedData, prepare
-from empathy_models.errors import ConfigError
-from empathy_models.models.base import ModelSpec, register
+from empathy_models.errors import ConfigError, ConstantMeasureError
+from empathy_models.models.base import Built, ModelSpec, jacobian_offset, normal_loglik, register
 from empathy_models.models.priors import with_dims
 
 LEVEL_ORDER = ("therapist", "client", "session")
@@ -73,8 +70,6 @@ class VariancePartition(ModelSpec):
         posterior for the parameters as modelling.
     missing_predictor
         ``"error"`` (default) or ``"drop"`` (counted).
-    priors
-        Overrides of the default priors by name (see :meth:`default_priors`).
     """
 
     family = "variance"
@@ -87,7 +82,6 @@ class VariancePartition(ModelSpec):
     bounds: tuple[float, float] | None = None
     missing_outcome: str = "drop"
     missing_predictor: str = "error"
-    priors: Mapping | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -190,24 +184,31 @@ class VariancePartition(ModelSpec):
         return [n for n in self.reported(data) if not n.startswith("share_")]
 
     # -- model ------------------------------------------------------------------------------
-    def _design(self, data: PreparedData):
+    def design(self, data: PreparedData) -> dict:
+        """Standardized outcome and covariates, the observed mask and the scales."""
         df = data.frame
         y = df[self.measure].to_numpy(dtype=float)
         obs = ~np.isnan(y)
-        y_mean, y_sd = float(np.nanmean(y)), float(np.nanstd(y))
-        if y_sd == 0:
-            raise ConfigError(
-                f"measure {self.measure!r} is constant; there is no variance to partition"
+        if not np.nanstd(y) > 0:
+            raise ConstantMeasureError(
+                "the measure is constant; there is no variance to partition",
+                role="measure",
+                column=self.measure,
             )
         X = (
             df[list(self.covariates)].to_numpy(dtype=float)
             if self.covariates
             else np.zeros((len(df), 0))
         )
-        x_mean, x_sd = X.mean(axis=0), X.std(axis=0)
-        Xs = (X - x_mean) / np.where(x_sd > 0, x_sd, 1.0)
-        ys = (y - y_mean) / y_sd
-        return ys, Xs, obs, (y_mean, y_sd, x_mean, x_sd)
+        y_mean, y_sd = self.location_scale(y)
+        x_mean, x_sd = self.location_scale(X, axis=0)
+        return {
+            "ys": (y - y_mean) / y_sd,
+            "Xs": (X - x_mean) / x_sd,
+            "obs": obs,
+            "levels": self.group_levels(data),
+            "scales": {"y_mean": y_mean, "y_sd": y_sd, "x_mean": x_mean, "x_sd": x_sd},
+        }
 
     def _coords(self, data: PreparedData) -> dict:
         coords = {"covariate": list(self.covariates)}
@@ -215,10 +216,12 @@ class VariancePartition(ModelSpec):
             coords[lv] = data.codes(lv)[1]
         return coords
 
-    def build(self, data: PreparedData) -> pm.Model:
-        ys, Xs, obs, scale = self._design(data)
+    def build(self, data: PreparedData) -> Built:
+        d = self.design(data)
+        ys, Xs, obs, sc = d["ys"], d["Xs"], d["obs"], d["scales"]
         priors = self.resolved_priors()
-        levels = self.group_levels(data)
+        levels = d["levels"]
+        marginal = self.use_marginal(data)
         with pm.Model(coords=self._coords(data)) as model:
             b0 = priors["Intercept"].create_variable("Intercept_std")
             beta = (
@@ -228,11 +231,19 @@ class VariancePartition(ModelSpec):
             )
             sds = {lv: priors[f"sd_{lv}"].create_variable(f"sd_{lv}_std") for lv in levels}
             sigma = priors["sigma"].create_variable("sigma_std")
-            if self.use_marginal(data):
+            if marginal:
                 stats = marginal_statistics(data, levels, ys, Xs)
+                # the outcome's statistics enter as data: a compiled sampler can be reused
+                # for another outcome with the same design (simulation studies)
+                for key in ("ybar", "wyy") + (("wxy",) if self.covariates else ()):
+                    stats[key] = pm.Data(f"stat_{key}", stats[key])
+                d["stats"] = stats
                 ll = marginal_loglik(stats, b0, beta, [sds[lv] for lv in levels], sigma)
                 pm.Potential("marginal_loglik", ll.sum())
-                model.em_marginal = {"stats": stats, "loglik": ll, "levels": levels}
+                top = levels[0]
+                codes, labels = data.codes(top)
+                unit, unit_labels = top, labels
+                n_unit = np.bincount(codes, minlength=len(labels))
             else:
                 mu = b0 + (pt.dot(Xs, beta) if self.covariates else 0.0)
                 for lv in levels:
@@ -248,7 +259,7 @@ class VariancePartition(ModelSpec):
                         v1 = sd_s * (rho * z0 + pt.sqrt(1 - rho**2) * z1)
                         # scaled, not centred: the client intercept SD and the correlation
                         # refer to covariate = 0, as in lme4 and brms
-                        x_raw = data.frame[self.random_slope].to_numpy(dtype=float) / scale[3][j]
+                        x_raw = data.frame[self.random_slope].to_numpy(dtype=float) / sc["x_sd"][j]
                         mu = mu + v0[codes] + v1[codes] * x_raw
                     else:
                         z = pm.Normal(f"z_{lv}", 0, 1, dims=lv)
@@ -256,16 +267,30 @@ class VariancePartition(ModelSpec):
                 model.add_coord("obs", np.arange(len(ys)))
                 y_obs = np.ma.masked_invalid(ys) if not obs.all() else ys
                 pm.Normal("y", mu=mu, sigma=sigma, observed=y_obs, dims="obs")
-            self._original_scale(model, data, scale, levels)
-        return model
+                ll = normal_loglik(ys[obs], mu[np.flatnonzero(obs)], sigma)
+                unit, unit_labels = "obs", np.flatnonzero(obs)
+                n_unit = np.ones(int(obs.sum()))
+            self._original_scale(model, sc, levels)
+        return Built(
+            model=model,
+            design=d,
+            scales=sc,
+            loglik=ll,
+            loglik_name=self.measure,
+            loglik_dim=unit,
+            loglik_coords=unit_labels,
+            loglik_offset=jacobian_offset(n_unit, sc["y_sd"]),
+            info={"likelihood": "marginalized" if marginal else "full"},
+        )
 
-    def _original_scale(self, model, data, scale, levels) -> None:
-        y_mean, y_sd, x_mean, x_sd = scale
-        x_sd_safe = np.where(x_sd > 0, x_sd, 1.0)
+    def _original_scale(self, model, sc: dict, levels) -> None:
+        y_mean = pm.Data("scale_y_mean", np.asarray(sc["y_mean"], dtype=float))
+        y_sd = pm.Data("scale_y_sd", np.asarray(sc["y_sd"], dtype=float))
+        x_mean, x_sd = sc["x_mean"], sc["x_sd"]
         b0 = model["Intercept_std"]
         if self.covariates:
             beta = model["beta_std"]
-            coef = beta * y_sd / x_sd_safe
+            coef = beta * y_sd / x_sd
             pm.Deterministic("Intercept", y_mean + y_sd * b0 - pt.sum(coef * x_mean))
             for j, c in enumerate(self.covariates):
                 pm.Deterministic(c, coef[j])
@@ -275,7 +300,7 @@ class VariancePartition(ModelSpec):
         if self.random_slope:
             j = self.covariates.index(self.random_slope)
             pm.Deterministic(
-                f"sd_{self.random_slope}_client", model["sd_slope_client_std"] * y_sd / x_sd_safe[j]
+                f"sd_{self.random_slope}_client", model["sd_slope_client_std"] * y_sd / x_sd[j]
             )
             pm.Deterministic(f"corr_{self.random_slope}_client", model["corr_slope_client_std"])
         var_total = model["sigma_std"] ** 2
@@ -288,74 +313,30 @@ class VariancePartition(ModelSpec):
         pm.Deterministic("share_residual", model["sigma_std"] ** 2 / var_total)
 
     # -- after sampling ---------------------------------------------------------------------
-    def postprocess(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.DataTree:
+    def postprocess(self, idata: xr.DataTree, data: PreparedData, built: Built) -> xr.DataTree:
         post = idata["posterior"]
-        probs = {}
+        probs = built.probabilities
         if "share_therapist" in post.data_vars:
             probs["P(share_therapist > 0.05)"] = float((post["share_therapist"] > 0.05).mean())
-        for lv in self.group_levels(data):
+        for lv in built.design["levels"]:
             probs[f"P(share_{lv} > 0.10)"] = float((post[f"share_{lv}"] > 0.10).mean())
-        idata.attrs["probabilities"] = json.dumps(probs)
-        idata.attrs["likelihood"] = "marginalized" if self.use_marginal(data) else "full"
         return idata
 
-    def observed_data(self, data: PreparedData) -> xr.Dataset:
+    def observed_data(self, data: PreparedData, built: Built) -> xr.Dataset:
         return xr.Dataset({self.measure: ("obs", data.frame[self.measure].to_numpy(dtype=float))})
 
-    def log_likelihood(self, idata: xr.DataTree, data: PreparedData, model: pm.Model) -> xr.Dataset:
-        """Marginal form: per top-level group (dim named after that level). Full form: per row.
-
-        Both are densities of the outcome on its original scale (the model works on the
-        standardized outcome; the Jacobian ``-log(sd)`` per row is added) so that LOO compares
-        with other families fitted to the same measure.
-        """
-        post = idata["posterior"]
-        log_sd = float(np.log(self._design(data)[3][1]))
-        if hasattr(model, "em_marginal"):
-            info = model.em_marginal
-            top = info["levels"][0]
-            inputs = [model[n] for n in self._marginal_inputs(info["levels"])]
-            fn = pytensor.function(inputs, info["loglik"], on_unused_input="ignore")
-            arrays = [post[n.name].values for n in inputs]
-            c, d = arrays[0].shape[:2]
-            out = np.empty((c, d, info["stats"]["n_top"]))
-            for i in range(c):
-                for k in range(d):
-                    out[i, k] = fn(*[a[i, k] for a in arrays])
-            codes, labels = data.codes(top)
-            out -= np.bincount(codes, minlength=len(labels)) * log_sd
-            return xr.Dataset(
-                {self.measure: (("chain", "draw", top), out)},
-                coords={"chain": post["chain"].values, "draw": post["draw"].values, top: labels},
-            )
-        with model:
-            tree = pm.compute_log_likelihood(
-                xr.DataTree.from_dict({"posterior": post.to_dataset()}),
-                var_names=["y"],
-                extend_inferencedata=False,
-                progressbar=False,
-            )
-        ds = tree["log_likelihood"].to_dataset() if isinstance(tree, xr.DataTree) else tree
-        return (ds - log_sd).rename({"y": self.measure})
-
-    def _marginal_inputs(self, levels) -> list[str]:
-        names = ["Intercept_std"] + (["beta_std"] if self.covariates else [])
-        return names + [f"sd_{lv}_std" for lv in levels] + ["sigma_std"]
-
-    def posterior_predictive(
-        self, idata, data, model, *, seed: int = 0, progressbar: bool = False, max_draws: int = 200
-    ):
+    def posterior_predictive(self, idata, data, built, *, seed: int = 0, max_draws: int = 200):
         """Replicated data sets with new draws of every random effect (a "mixed" predictive
         check of the variance structure), for at most ``max_draws`` posterior draws."""
         post = idata["posterior"]
         rng = np.random.default_rng(seed)
-        levels = self.group_levels(data)
-        ys, Xs, _, scale = self._design(data)
-        y_mean, y_sd = scale[0], scale[1]
+        d = built.design
+        levels, Xs, sc = d["levels"], d["Xs"], built.scales
+        n_rows = len(d["ys"])
         stacked = post.to_dataset().stack(sample=("chain", "draw"))
         n = stacked.sizes["sample"]
         pick = np.sort(rng.choice(n, size=min(max_draws, n), replace=False))
-        reps = np.empty((len(pick), len(ys)))
+        reps = np.empty((len(pick), n_rows))
         codes = {lv: data.codes(lv)[0] for lv in levels}
         for r, s in enumerate(pick):
             mu = float(stacked["Intercept_std"].values[s])
@@ -365,8 +346,8 @@ class VariancePartition(ModelSpec):
                 sd = float(stacked[f"sd_{lv}_std"].values[s])
                 g = codes[lv]
                 mu = mu + sd * rng.standard_normal(g.max() + 1)[g]
-            reps[r] = mu + float(stacked["sigma_std"].values[s]) * rng.standard_normal(len(ys))
-        reps = y_mean + y_sd * reps
+            reps[r] = mu + float(stacked["sigma_std"].values[s]) * rng.standard_normal(n_rows)
+        reps = sc["y_mean"] + sc["y_sd"] * reps
         return xr.Dataset(
             {self.measure: (("chain", "draw", "obs"), reps[None])},
             coords={"chain": [0], "draw": np.arange(len(pick))},

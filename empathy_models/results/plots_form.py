@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -63,7 +61,8 @@ def plot_form(results, path=None, ci_prob: float = 0.9, ax=None, max_points: int
             lw=0,
         )
         ax.plot(grid, np.median(draws, axis=0), color=col, lw=2, label=label)
-        info = json.loads(res.idata.attrs.get("form_info", "{}"))
+        info = res.info
+        info = info.get("form_info", info)
         if "vertex_median" in info:
             v = res.posterior["vertex"].values.ravel()
             a, b = np.quantile(v, [lo_q, hi_q])

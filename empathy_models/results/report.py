@@ -70,8 +70,7 @@ def write_report(result: Result, path: str | Path, ci_prob: float = 0.9) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = forest_figure(result, path.with_name(f"{path.stem}_forest.png"), ci_prob)
     table = result.summary(ci_prob=ci_prob)
-    probs = result.idata.attrs.get("probabilities")
-    probs = json.loads(probs) if isinstance(probs, str) else probs
+    probs = result.probabilities
     sections = [
         ("Model", json.dumps(result.config, indent=1, default=str)),
         ("Column mapping", json.dumps(result.roles, indent=1, default=str)),

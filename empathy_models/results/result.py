@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -15,9 +12,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from empathy_models import _io
+from empathy_models._version import __version__
 from empathy_models.errors import ResultFileError
 
 CI_PROB = 0.9
+#: Attributes in which version 0.1 stored what ``info`` now holds.
+LEGACY_INFO_ATTRS = (
+    "likelihood",
+    "centering",
+    "form_info",
+    "meta_form",
+    "rope",
+    "moderator_levels",
+    "predictor_correlation",
+    "throttle_contrast",
+)
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -46,9 +56,8 @@ class Result:
         self.idata = idata
 
     # -- metadata -----------------------------------------------------------------------
-    def _attr(self, key: str):
-        raw = self.idata.attrs.get(key)
-        return json.loads(raw) if isinstance(raw, str) else raw
+    def _attr(self, key: str, default=None):
+        return _io.loads(self.idata.attrs.get(key), default)
 
     @property
     def family(self) -> str:
@@ -83,6 +92,20 @@ class Result:
         return self._attr("reported")
 
     @property
+    def probabilities(self) -> dict[str, float]:
+        """Posterior probabilities computed after sampling (e.g. ``P(share_therapist > 0.05)``)."""
+        return self._attr("probabilities", {})
+
+    @property
+    def info(self) -> dict:
+        """Family-specific facts about the fit (likelihood form, parameterization, ...)."""
+        out = dict(self._attr("info", {}))
+        for legacy in LEGACY_INFO_ATTRS:  # results written by version 0.1
+            if legacy in self.idata.attrs and legacy not in out:
+                out[legacy] = self._attr(legacy)
+        return out
+
+    @property
     def version(self) -> str:
         return self.idata.attrs.get("empathy_models_version", "")
 
@@ -90,7 +113,7 @@ class Result:
     def spec(self):
         from empathy_models.models.base import ModelSpec
 
-        return ModelSpec.from_config(self.config)
+        return ModelSpec.from_config(self.config, self.version)
 
     @property
     def posterior(self) -> xr.Dataset:
@@ -142,30 +165,9 @@ class Result:
         place, so an interrupted save never leaves a corrupt file at ``path``.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".zarr":
-            tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-            try:
-                shutil.rmtree(tmp)
-                self.idata.to_zarr(tmp)
-                if path.exists():
-                    shutil.rmtree(path)
-                os.replace(tmp, path)
-            finally:
-                if tmp.exists():
-                    shutil.rmtree(tmp, ignore_errors=True)
-            return path
-        fd, tmpname = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            self.idata.to_netcdf(tmpname, engine="h5netcdf")
-            with open(tmpname, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmpname, path)
-        finally:
-            if os.path.exists(tmpname):
-                os.unlink(tmpname)
-        return path
+            return _io.atomic_write(path, lambda tmp: self.idata.to_zarr(tmp))
+        return _io.atomic_write(path, lambda tmp: self.idata.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def load_result(path: str | Path, *, check: bool = True) -> Result:
@@ -174,8 +176,6 @@ def load_result(path: str | Path, *, check: bool = True) -> Result:
     Checks that it was written by this package, that the stored training data still
     match their digest, and warns when the package version differs.
     """
-    from empathy_models import __version__
-
     path = Path(path)
     if not path.exists():
         raise ResultFileError(f"result file not found: {path}")

@@ -35,11 +35,11 @@ from scipy import stats
 
 from empathy_models.data.simulate import StudyDesign, simulate_study
 from empathy_models.errors import ConfigError
+from empathy_models.models.variance import VariancePartition
 from empathy_models.studies.engine import make_client, run_study, sampler_seed
 from empathy_models.studies.fitting import (
     SamplingPlan,
-    SwappableVariancePartition,
-    sample_posterior,
+    fit_replicate,
 )
 
 QUESTIONS = ("share", "moderation", "optimum")
@@ -105,9 +105,9 @@ class PowerTask:
         return [{**base, **getattr(self, f"_{self.question}")(study, s_seed)}]
 
     def _share(self, study, seed: int) -> dict:
-        spec = SwappableVariancePartition(measure="alliance")
+        spec = VariancePartition(measure="alliance")
         prepared = spec.prepare(study.sessions)
-        post, info = sample_posterior(spec, prepared, self.plan, seed)
+        post, info = fit_replicate(spec, prepared, self.plan, seed)
         v = post["share_therapist"].values.ravel()
         p = float((v > SHARE_THRESHOLD).mean())
         return {
@@ -126,7 +126,7 @@ class PowerTask:
 
         spec = ModeratedEffects(outcome="outcome", levels=("ERP", "MI"))
         prepared = spec.prepare(study.sessions)
-        post, info = sample_posterior(spec, prepared, self.plan, seed)
+        post, info = fit_replicate(spec, prepared, self.plan, seed)
         c = post["contrast"].sel(subcomponent="affect_sharing", pair="MI_minus_ERP").values.ravel()
         truth = float(study.truth["moderation"]["contrast"]["affect_sharing"]["MI_minus_ERP"])
         p_pos = float((c > 0).mean())
@@ -150,7 +150,7 @@ class PowerTask:
             outcome="outcome", predictor="empathy", form="quadratic", evidence=EVIDENCE
         )
         prepared = spec.prepare(study.sessions)
-        post, info = sample_posterior(spec, prepared, self.plan, seed)
+        post, info = fit_replicate(spec, prepared, self.plan, seed)
         row = optimum_table(info["result"]).iloc[0]
         truth = study.truth["form"]
         return {

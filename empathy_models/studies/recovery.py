@@ -21,11 +21,11 @@ import pandas as pd
 from scipy import stats
 
 from empathy_models.data.simulate import StudyDesign, simulate_study
+from empathy_models.models.variance import VariancePartition
 from empathy_models.studies.engine import make_client, run_study, sampler_seed
 from empathy_models.studies.fitting import (
     SamplingPlan,
-    SwappableVariancePartition,
-    sample_posterior,
+    fit_replicate,
 )
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -72,8 +72,8 @@ class RecoveryTask:
         )
         study = simulate_study(design, seed=int(ss.generate_state(1, dtype=np.uint32)[0]))
         truth = study.truth["variance"][self.measure]
-        spec = SwappableVariancePartition(measure=self.measure)
-        post, info = sample_posterior(spec, spec.prepare(study.sessions), self.plan, s_seed)
+        spec = VariancePartition(measure=self.measure)
+        post, info = fit_replicate(spec, spec.prepare(study.sessions), self.plan, s_seed)
         rows = []
         for name in VARIANCE_PARAMETERS:
             v = post[name].values.ravel()

@@ -11,11 +11,12 @@ are uniform on ``0..L``.
 
 Scale. Every family standardizes its data before applying its priors (priors are declared
 on the standardized scale), a data-dependent transformation that no fixed prior can
-reproduce. SBC therefore checks each family with the standardization switched off (a
-subclass whose scale is the identity) and data simulated directly on the standardized scale:
-the likelihood, the priors, the parameterizations and the derived quantities are the
-package's own code; only the centring/scaling step is bypassed. Predictors (covariates,
-moderators, the parts of a split predictor) are drawn per replicate and conditioned on.
+reproduce. SBC therefore fits each family with ``standardize=False`` (the spec option that
+makes the standardize hook the identity) and simulates data on the scale the priors are
+declared on: the likelihood, the priors, the parameterizations and the derived quantities
+are the package's own code; only the centring/scaling step is bypassed. Predictors
+(covariates, moderators, the parts of a split predictor) are drawn per replicate and
+conditioned on.
 
 Uniformity: a chi-square test of the ranks in ``bins`` equal bins per parameter
 (``scipy.stats.chisquare``), Holm-corrected across the parameters of a family.
@@ -39,12 +40,12 @@ from empathy_models.models.form import FunctionalForm
 from empathy_models.models.meta import MetaAnalysis, typical_variance
 from empathy_models.models.moderation import ModeratedEffects
 from empathy_models.models.raters import RaterPartition
+from empathy_models.models.variance import VariancePartition
 from empathy_models.studies.engine import sampler_seed
 from empathy_models.studies.fitting import (
     SamplingPlan,
-    SwappableVariancePartition,
     draw_prior,
-    sample_posterior,
+    fit_replicate,
 )
 
 #: Ranks are taken among this many thinned posterior draws (ranks 0..L).
@@ -70,54 +71,6 @@ def lkj_corr(n: int, eta: float, rng: np.random.Generator) -> np.ndarray:
                 p = p * np.sqrt((1 - P[m, i] ** 2) * (1 - P[m, k] ** 2)) + P[m, i] * P[m, k]
             S[k, i] = S[i, k] = p
     return S
-
-
-# -- identity-scale variants of the families ------------------------------------------------------
-@dataclass(frozen=True)
-class _MetaUnscaled(MetaAnalysis):
-    def _scale(self, y, v) -> float:
-        return 1.0
-
-
-@dataclass(frozen=True)
-class _ContributionsUnscaled(Contributions):
-    def _scales(self, d: dict) -> dict:
-        sc = super()._scales(d)
-        p = len(sc["c_mean"])
-        sc.update(x_mean=0.0, x_sd=1.0, y_mean=0.0, y_sd=1.0, c_mean=np.zeros(p), c_sd=np.ones(p))
-        return sc
-
-
-@dataclass(frozen=True)
-class _FormUnscaled(FunctionalForm):
-    def _scales(self, af) -> dict:
-        sc = super()._scales(af)
-        p = len(sc["c_mean"])
-        sc.update(x_mean=0.0, x_sd=1.0, y_mean=0.0, y_sd=1.0, c_mean=np.zeros(p), c_sd=np.ones(p))
-        return sc
-
-
-@dataclass(frozen=True)
-class _RatersUnscaled(RaterPartition):
-    def _scales(self, d: dict):
-        R = len(self.rater_labels)
-        return np.zeros(R), np.ones(R)
-
-
-@dataclass(frozen=True)
-class _ModerationUnscaled(ModeratedEffects):
-    def _design(self, data):
-        d = super()._design(data)
-        y = data.frame[self.outcome].to_numpy(dtype=float)
-        d.update(ys=y, y_mean=0.0, y_sd=1.0)
-        return d
-
-
-@dataclass(frozen=True)
-class _CircuitUnscaled(EmotionalCircuit):
-    def _scales(self, data) -> dict:
-        super()._scales(data)  # keeps the constant-column check
-        return {"mC": 0.0, "sC": 1.0, "mT": 0.0, "sT": 1.0}
 
 
 # -- the problems -------------------------------------------------------------------------------
@@ -159,7 +112,7 @@ class VarianceSBC(SBCProblem):
     sessions: int = 4
 
     def spec(self):
-        return SwappableVariancePartition(measure="y", standardize=False)
+        return VariancePartition(measure="y", standardize=False)
 
     def simulate(self, rng):
         p = self.priors()
@@ -190,7 +143,9 @@ class MetaSBC(SBCProblem):
     effects_per_study: int = 2
 
     def spec(self):
-        return _MetaUnscaled(effect="y", variance="v", study="study", moderators=("x",))
+        return MetaAnalysis(
+            effect="y", variance="v", study="study", moderators=("x",), standardize=False
+        )
 
     def simulate(self, rng):
         p = self.priors()
@@ -202,16 +157,15 @@ class MetaSBC(SBCProblem):
         b_std = draw_prior(p["beta"], rng)
         tau = draw_prior(p["tau"], rng)
         tau_s = draw_prior(p["tau_study"], rng)
-        xs = (x - x.mean()) / x.std()
-        theta = mu_std + b_std * xs + tau_s * rng.standard_normal(self.studies)[study]
+        theta = mu_std + b_std * x + tau_s * rng.standard_normal(self.studies)[study]
         theta = theta + tau * rng.standard_normal(n)
         y = theta + np.sqrt(v) * rng.standard_normal(n)
         frame = pd.DataFrame({"study": [f"S{s:02d}" for s in study], "x": x, "y": y, "v": v})
         vt = typical_variance(v)
         tot = tau**2 + tau_s**2 + vt
         truth = {
-            "mu": mu_std - b_std / x.std() * x.mean(),
-            "beta_x": b_std / x.std(),
+            "mu": mu_std,
+            "beta_x": b_std,
             "tau": tau,
             "tau_study": tau_s,
             "i2": (tau**2 + tau_s**2) / tot,
@@ -228,7 +182,7 @@ class ContributionsSBC(SBCProblem):
     sessions: int = 5
 
     def spec(self):
-        return _ContributionsUnscaled(predictor="x", outcome="y", lag=1)
+        return Contributions(predictor="x", outcome="y", lag=1, standardize=False)
 
     def simulate(self, rng):
         p = self.priors()
@@ -277,7 +231,7 @@ class FormSBC(SBCProblem):
     sessions: int = 4
 
     def spec(self):
-        return _FormUnscaled(outcome="y", predictor="x", form="quadratic")
+        return FunctionalForm(outcome="y", predictor="x", form="quadratic", standardize=False)
 
     def simulate(self, rng):
         p = self.priors()
@@ -304,7 +258,7 @@ class RatersSBC(SBCProblem):
     sessions: int = 3
 
     def spec(self):
-        return _RatersUnscaled(measure="y")
+        return RaterPartition(measure="y", standardize=False)
 
     def simulate(self, rng):
         spec = self.spec()
@@ -355,7 +309,12 @@ class ModerationSBC(SBCProblem):
     predictors: tuple[str, ...] = ("x1", "x2", "x3")
 
     def spec(self):
-        return _ModerationUnscaled(outcome="y", predictors=self.predictors, levels=("ERP", "MI"))
+        return ModeratedEffects(
+            outcome="y",
+            predictors=self.predictors,
+            intervention_levels=("ERP", "MI"),
+            standardize=False,
+        )
 
     def simulate(self, rng):
         spec = self.spec()
@@ -369,7 +328,7 @@ class ModerationSBC(SBCProblem):
         for name in self.predictors:
             frame[name] = rng.standard_normal(len(th))
         frame["y"] = rng.standard_normal(len(th))  # placeholder: the design ignores y
-        d = spec._design(spec.prepare(frame))
+        d = spec.design(spec.prepare(frame))
         lev, W, B = d["level"], d["W"], d["B"] * d["has_between"].astype(float)
         truth = {}
 
@@ -408,8 +367,11 @@ class CircuitSBC(SBCProblem):
     phases: tuple[str, ...] = ("processing", "exposure")
 
     def spec(self):
-        return _CircuitUnscaled(
-            phase_levels=self.phases, throttle_phases=("exposure", "processing"), centered=False
+        return EmotionalCircuit(
+            phase_levels=self.phases,
+            throttle_phases=("exposure", "processing"),
+            centered=False,
+            standardize=False,
         )
 
     def simulate(self, rng):
@@ -524,7 +486,7 @@ class SBCTask:
         frame, truth = prob.simulate(rng)
         spec = prob.spec()
         prepared = spec.prepare(frame, prob.roles())
-        post, info = sample_posterior(spec, prepared, self.plan, s_seed)
+        post, info = fit_replicate(spec, prepared, self.plan, s_seed)
         rows = []
         for name, value in truth.items():
             draws = posterior_values(post, name)

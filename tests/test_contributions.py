@@ -118,7 +118,7 @@ def test_observed_centering_biased_toward_within_effect_with_small_clusters():
     lat_draws = fits["latent"].posterior["beta_therapist"].values.ravel()
     lo, hi = np.quantile(lat_draws, [0.01, 0.99])
     assert lo < t < hi, (lo, lat_draws.mean(), hi)
-    assert fits["observed"].idata.attrs["centering"] == "observed"
+    assert fits["observed"].info["centering"] == "observed"
 
 
 @pytest.mark.slow

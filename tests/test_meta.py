@@ -230,7 +230,7 @@ def test_multilevel_recovers_truth(multilevel_fit):
     assert res.diagnostics["max_rhat"] < 1.02
     ll = res.idata["log_likelihood"].to_dataset()["y"]
     assert ll.sizes["study"] == table["study"].nunique()
-    assert res.idata.attrs["probabilities"]
+    assert res.probabilities
 
 
 def test_r_and_effect_forms_agree(multilevel_fit):

@@ -35,7 +35,7 @@ Correlated predictors
 Every between and within part is standardized before entering the model, so priors act on
 comparable scales and the posterior geometry stays well conditioned; the within-client
 correlation matrix of the predictors and its condition number are stored in
-``idata.attrs["predictor_correlation"]`` and a :class:`CollinearityWarning` is raised when the
+``Result.info["predictor_correlation"]`` and a :class:`CollinearityWarning` is raised when the
 condition number exceeds 30.
 """
 

@@ -93,7 +93,7 @@ def family_case(family: str, size: Size, seed: int):
     from empathy_models.data.simulate import StudyDesign, simulate_study
 
     if family == "meta":
-        from empathy_models.models.meta import simulate_meta
+        from empathy_models.data.simulate import simulate_meta
 
         shifts = {"client": 0.0, "therapist": -0.1, "observer": 0.05}
         table, _ = simulate_meta(

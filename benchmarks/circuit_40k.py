@@ -37,7 +37,8 @@ def main() -> None:
 
     t0 = time.perf_counter()
     import empathy_models as em
-    from empathy_models.models.circuit import EmotionalCircuit, simulate_circuit
+    from empathy_models.data.simulate import simulate_circuit
+    from empathy_models.models.circuit import EmotionalCircuit
 
     df, truth = simulate_circuit(40, 5, 10, 20, sd_throttle=args.sd_throttle, seed=args.seed)
     t_import = time.perf_counter() - t0

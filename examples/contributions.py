@@ -39,11 +39,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import empathy_models as em  # noqa: E402
-from empathy_models.data.simulate import load_shipped_study  # noqa: E402
-from empathy_models.models.contributions import (  # noqa: E402
-    Contributions,
-    simulate_contributions,
-)
+from empathy_models.data.simulate import load_shipped_study, simulate_contributions  # noqa: E402
+from empathy_models.models.contributions import Contributions  # noqa: E402
 from empathy_models.models.raters import RaterPartition, corr_table  # noqa: E402
 
 SUBCOMPONENTS = ("affect_sharing", "mentalizing", "empathic_concern")

@@ -25,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from empathy_models.data.roles import Roles
+from empathy_models.data.simulate import simulate_form_data
 from empathy_models.inference.fit import fit
-from empathy_models.models.form import FunctionalForm, optimum_table, simulate_form_data
+from empathy_models.models.form import FunctionalForm, optimum_table
 from empathy_models.results.compare import compare
 from empathy_models.results.plots_form import plot_form
 

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 import empathy_models as em
-from empathy_models.models.meta import leave_one_study_out, simulate_meta
+from empathy_models.data.simulate import simulate_meta
+from empathy_models.models.meta import leave_one_study_out
 from empathy_models.results.plots_meta import plot_forest, plot_funnel
 
 #: Illustrative true correlations by rater perspective (SIMULATED, not published estimates).

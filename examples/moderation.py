@@ -34,7 +34,7 @@ def load_data(seed: int, fast: bool):
         # a model linear in the subcomponents estimates the marginal slopes (form term on)
         truth = mod.get("marginal", mod)
         return sessions.reset_index(drop=True), truth["slope"], truth["contrast"], "shipped study"
-    from empathy_models.models.moderation import simulate_moderation_data
+    from empathy_models.data.simulate import simulate_moderation_data
 
     df, truth = simulate_moderation_data(seed=seed, n_therapists=12 if fast else 30)
     return df, truth["slope"], truth["contrast"], "moderation generator"

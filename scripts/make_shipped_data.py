@@ -4,10 +4,12 @@ Usage (from the repository root)::
 
     .venv/bin/python scripts/make_shipped_data.py
 
-Equivalent to ``python -m empathy_models.data.simulate --out data/simulated_study --seed
-20261122``: the default :class:`~empathy_models.data.simulate.StudyDesign` (40 therapists x 6
-clients x 10 sessions x 12 EMA moments, inverted-U form, every effect on) with seed 20261122.
-The written files are byte-identical on every run.
+Calls :func:`~empathy_models.data.simulate.write_shipped_study`: the study simulated by
+:func:`~empathy_models.data.simulate.simulate_study` from the shipped design
+(:func:`~empathy_models.data.simulate.shipped_design`: 40 therapists x 6 clients x 10 sessions
+x 12 EMA moments, inverted-U form, every effect on) with the seed
+:data:`~empathy_models.data.simulate.SHIPPED_SEED`, and its data card. The written files are
+byte-identical on every run.
 """
 
 from __future__ import annotations

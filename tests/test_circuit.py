@@ -18,6 +18,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 import empathy_models as em
+from empathy_models.data.simulate import simulate_circuit
 from empathy_models.errors import (
     ConfigError,
     DuplicateOccasionError,
@@ -31,7 +32,6 @@ from empathy_models.models.circuit import (
     circuit_loglik,
     impulse_response,
     lag_pairs,
-    simulate_circuit,
     therapist_table,
 )
 

@@ -14,20 +14,14 @@ import pandas as pd
 import pytest
 
 import empathy_models as em
+from empathy_models.data.simulate import simulate_contributions, simulate_raters, to_wide
 from empathy_models.errors import ConfigError, DataError, MissingColumnError
 from empathy_models.models.contributions import (
     Contributions,
     NotConstantWithinClientError,
     PredictorMissingForClientError,
-    simulate_contributions,
 )
-from empathy_models.models.raters import (
-    RaterPartition,
-    UnknownRaterError,
-    corr_table,
-    simulate_raters,
-    to_wide,
-)
+from empathy_models.models.raters import RaterPartition, UnknownRaterError, corr_table
 
 FIT = {"chains": 2, "seed": 1, "progressbar": False}
 

@@ -26,13 +26,9 @@ import xarray as xr
 from typer.testing import CliRunner
 
 import empathy_models as em
+from empathy_models.data.simulate import simulate_form_data
 from empathy_models.errors import ConfigError, MissingColumnError
-from empathy_models.models.form import (
-    ClientOutcomeError,
-    FunctionalForm,
-    optimum_table,
-    simulate_form_data,
-)
+from empathy_models.models.form import ClientOutcomeError, FunctionalForm, optimum_table
 from empathy_models.results.compare import compare
 from empathy_models.results.result import Result
 

@@ -14,6 +14,7 @@ from scipy.optimize import minimize_scalar
 from scipy.stats import multivariate_normal
 
 import empathy_models as em
+from empathy_models.data.simulate import simulate_meta
 from empathy_models.errors import (
     ConfigError,
     DegeneratePredictorError,
@@ -30,7 +31,6 @@ from empathy_models.models.meta import (
     _compound_symmetry_loglik,
     counts_to_effects,
     leave_one_study_out,
-    simulate_meta,
     typical_variance,
 )
 

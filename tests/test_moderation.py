@@ -17,13 +17,9 @@ import numpy as np
 import pytest
 
 import empathy_models as em
+from empathy_models.data.simulate import simulate_moderation_data
 from empathy_models.errors import ConfigError, TooFewGroupsError, UnknownLevelError
-from empathy_models.models.moderation import (
-    ModeratedEffects,
-    contrast_table,
-    simulate_moderation_data,
-    slope_table,
-)
+from empathy_models.models.moderation import ModeratedEffects, contrast_table, slope_table
 
 ROOT = Path(__file__).resolve().parents[1]
 # 700 warm-up draws: with 300, step size and mass matrix are not settled for the therapist

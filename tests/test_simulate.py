@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import textwrap
 import time
 from pathlib import Path
 
@@ -21,14 +23,24 @@ from empathy_models.data.simulate import (
     SUBCOMPONENTS,
     SimulatedStudy,
     StudyDesign,
+    circuit_data,
+    data_card,
     load_shipped_study,
-    main,
     phase_labels,
     shipped_design,
     shipped_study_path,
+    simulate_circuit,
+    simulate_contributions,
+    simulate_form_data,
+    simulate_meta,
+    simulate_moderation_data,
+    simulate_raters,
     simulate_study,
+    simulate_variance,
     write_shipped_study,
 )
+from empathy_models.data.simulate.circuit import innovation_cov, phi_matrices, stationary_chol
+from empathy_models.data.simulate.study import to_csv
 from empathy_models.errors import ConfigError
 
 SMALL = StudyDesign(
@@ -517,28 +529,27 @@ def test_load_shipped_study(monkeypatch: pytest.MonkeyPatch) -> None:
     assert study.seed == SHIPPED_SEED and study.design == shipped_design()
     assert len(study.sessions) == 40 * 6 * 10 and len(study.moments) == 2400 * 12
     # Without the repository the same values are regenerated in memory.
-    import empathy_models.data.simulate as sim
+    import empathy_models.data.simulate.study as sim_study
 
-    monkeypatch.setattr(sim, "shipped_study_path", lambda: None)
-    regenerated = sim.load_shipped_study()
+    monkeypatch.setattr(sim_study, "shipped_study_path", lambda: None)
+    regenerated = load_shipped_study()
     for name, frame in study.tables().items():
         pd.testing.assert_frame_equal(frame, regenerated.tables()[name])
     assert regenerated.truth == study.truth
 
 
-def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "cli"
-    assert (
-        main(
-            ["--out", str(out), "--seed", "9", "--set", "n_therapists=3", "--set", 'form="linear"']
-        )
-        == 0
-    )
-    assert "wrote simulated study" in capsys.readouterr().out
-    back = SimulatedStudy.read(out)
-    assert back.design.n_therapists == 3 and back.design.form == "linear" and back.seed == 9
-    card = (out / "DATA_CARD.md").read_text()
-    assert "--seed 9" in card and "n_therapists=3" in card
+def test_data_card_code_regenerates_the_study(tmp_path: Path) -> None:
+    """The Python code quoted in a data card rewrites the same files."""
+    design = StudyDesign(n_therapists=3, clients_per_therapist=2, form="linear", clip_ratings=False)
+    study = simulate_study(design, seed=9)
+    first = study.write(tmp_path / "first", data_card=True)
+    card = (first / "DATA_CARD.md").read_text()
+    assert card == data_card(study)
+    code = textwrap.dedent(card.split("```")[1]).replace("<folder>", str(tmp_path / "second"))
+    assert "n_therapists=3" in code and "form='linear'" in code and "seed=9" in code
+    exec(code, {})  # noqa: S102 - the card's own regeneration code
+    for path in first.iterdir():
+        assert (tmp_path / "second" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_million_session_rows_design() -> None:
@@ -556,3 +567,214 @@ def test_million_session_rows_design() -> None:
     print(f"\nsimulate_study 1,000,000 session rows: {elapsed:.2f} s")
     assert len(s.sessions) == 1_000_000 and s.moments is None and s.ratings is None
     assert s.sessions.client.nunique() == 50_000
+
+
+# --- regression: today's numbers -------------------------------------------------------
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_shipped_study_regenerates_the_committed_files_exactly() -> None:
+    """Every table of the shipped design and seed, as written to CSV, and the truth equal
+    the committed files in data/simulated_study byte for byte."""
+    path = shipped_study_path()
+    if path is None:
+        pytest.skip("data/simulated_study is not present (installed package)")
+    study = simulate_study(shipped_design(), seed=SHIPPED_SEED)
+    assert sorted(study.tables()) == sorted(p.stem for p in path.glob("*.csv"))
+    for name, frame in study.tables().items():
+        assert to_csv(frame) == (path / f"{name}.csv").read_text(encoding="utf-8"), name
+    truth = json.dumps(study.truth, indent=2, allow_nan=False) + "\n"
+    assert truth == (path / "truth.json").read_text(encoding="utf-8")
+
+
+#: sha256 of the CSV text of every table and of truth.json, recorded from the simulator
+#: before it became a package (one design without moments, one saturating without ratings).
+SMALL_DESIGN_DIGESTS = {
+    "no_moments": (
+        StudyDesign(
+            n_therapists=6,
+            clients_per_therapist=3,
+            sessions_per_client=5,
+            moments_per_session=0,
+            residual_ar1=0.3,
+            session_effect_lag=1,
+            missing_outcome_rate=0.1,
+        ),
+        7,
+        {
+            "therapists": "a8f8d1539be7b1bfdbbe52c89ba47a925fbb5caf741e1c9d69d79e2644059bd8",
+            "clients": "f4b398c60e912ccbb598e0532eb29b54018f9ee490fce266a48df9baabbdb110",
+            "sessions": "497ccb9146f04952dc5023616c2461a952aea4a51892ec618cb39ef30ca57770",
+            "ratings": "ee4d7ceaede2fc6381f092b5296ea28172156a809264b4db8f757c6ff6c0f6f1",
+            "truth.json": "cd8c19dc1963a3b6ba60d4526d74fbae13f10a4b745c8a51f788cf1a9999b022",
+        },
+    ),
+    "saturating": (
+        StudyDesign(
+            n_therapists=5,
+            clients_per_therapist=3,
+            sessions_per_client=3,
+            moments_per_session=9,
+            form="saturating",
+            include_ratings=False,
+            missing_moment_rate=0.1,
+            sd_session_affect=0.2,
+            gamma_regulation_exposure=0.05,
+            post_beta_throttle_erp=1.0,
+        ),
+        8,
+        {
+            "therapists": "ef6575e6ab74aa1f6c0c2bc96eaf1f76e1fabe9505f76b7323d34cd910cabaf1",
+            "clients": "5057868a17814d6210fb6b6e0d33c19373793bf76ac125619b8710f2217fd5ef",
+            "sessions": "40d45e1538d75dba1267b93e7abfe11fae9e8123b1d8589bee845e13b13995e5",
+            "moments": "49ca8d967d4f38390dd48fd925314dbf62601880fbd03ce8d06f5fba4583d0d9",
+            "truth.json": "aa241126253731e863be01c8deeca5f13d9baa85f09b88a5ce3cb42732974947",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_DESIGN_DIGESTS))
+def test_small_designs_give_the_recorded_numbers(name: str) -> None:
+    design, seed, expected = SMALL_DESIGN_DIGESTS[name]
+    study = simulate_study(design, seed=seed)
+    got = {table: _text_digest(to_csv(frame)) for table, frame in study.tables().items()}
+    got["truth.json"] = _text_digest(json.dumps(study.truth, indent=2, allow_nan=False) + "\n")
+    assert got == expected
+
+
+def _generator_digests(frame: pd.DataFrame, truth: dict) -> dict[str, str]:
+    text = frame.to_csv(index=False, float_format="%.12g", lineterminator="\n")
+    return {
+        "frame": _text_digest(text),
+        "truth": _text_digest(json.dumps(truth, sort_keys=True, default=str)),
+    }
+
+
+#: The families' seeded generators: calls and the digests of their frames (12 significant
+#: digits) and truth, recorded before the generators moved out of the model modules.
+GENERATOR_CALLS = {
+    "contributions": lambda: simulate_contributions(5, 3, 4, seed=1),
+    "contributions_lag0": lambda: simulate_contributions(5, 3, 4, lag=0, seed=2),
+    "moderation": lambda: simulate_moderation_data(n_therapists=4, seed=1),
+    "raters": lambda: simulate_raters(4, 3, 2, missing_rate=0.2, seed=3),
+    "raters2": lambda: simulate_raters(
+        4, 3, 2, raters=("client", "therapist"), means=(4, 4), seed=0
+    ),
+    "form_inverted_u": lambda: simulate_form_data("inverted_u", n_therapists=4, seed=1),
+    "form_linear": lambda: simulate_form_data("linear", n_therapists=4, seed=1),
+    "form_saturating": lambda: simulate_form_data("saturating", n_therapists=4, seed=1),
+    "meta": lambda: simulate_meta(
+        12,
+        tau_study=0.1,
+        effects_per_study=(1, 3),
+        moderator={"client": 0.0, "therapist": -0.1},
+        numeric_moderator=("year", 0.05),
+        seed=1,
+    ),
+    "meta_effect": lambda: simulate_meta(8, form="effect", seed=2),
+    "circuit": lambda: simulate_circuit(4, 2, 2, 6, sd_throttle=0.1, gamma=0.05, seed=1),
+}
+GENERATOR_DIGESTS = {
+    "contributions": {
+        "frame": "a66ab13e6b5c900de5d596de164bc790d600c395b9483d3528126e05f55c0fd7",
+        "truth": "ee04c31bb32e4b0dcbe71e32b0be03b65f9ef3abedbd7eb844ba21e28de9260b",
+    },
+    "contributions_lag0": {
+        "frame": "8bccd148332a67203fa1f1a83c247bbfce0eb820ccc6c934a2172fa076d4adf6",
+        "truth": "8c331ee1fcd667fca488ae39867ec5d313e65ec4b30354fb7213baf35d84355a",
+    },
+    "moderation": {
+        "frame": "5cf94308dcc9dde7d905a05a40c9216e6e772a1445739210758e8034ecaffc0c",
+        "truth": "0f99bbbb73cb80c001eee2308a7d1eb15851b7dbe6163934ccc1f9e7581afee8",
+    },
+    "raters": {
+        "frame": "06cc5a10d47f98ed4db2379ebf8d12961fa74dd17ee83eb8d062c89dd4c5ab64",
+        "truth": "b2a81f5bad1c70a37d10d49ad0a24320beed40c3e26bd09a6bf79d15665695cb",
+    },
+    "raters2": {
+        "frame": "e2f88e84d2729ff748bfcec95ba9e71e10330ebd4a02f38b18de2695d44b7939",
+        "truth": "50683904d10dbf33b6d170b7ec7074f67656642a782c6ef2e1d8d554dfab778c",
+    },
+    "form_inverted_u": {
+        "frame": "83144678ecb0784b355490b59df6f4feebbe3f7be5483b0e7b3ac6a4c70e4e20",
+        "truth": "de60c0118bd58daaa619ea5f349204875039e669074ed16fa0e449171cd753ab",
+    },
+    "form_linear": {
+        "frame": "59ce26eab5a90209190a91817b10b09f858ff10a7b55efa3ef3feeb1f23f72bd",
+        "truth": "4baf9118862ad3f935390db830a5b717ef4a122200b4155a78929eb429d82039",
+    },
+    "form_saturating": {
+        "frame": "8e56662bfbe0b14a6ff29234e5271c6e2b2c5abe4674a701e32174eb7dbadb6f",
+        "truth": "f1aed47799a3b926bd626e7390eb94a19e33cb958324ed56f6ef3f27e634dc44",
+    },
+    "meta": {
+        "frame": "fe769c0a5a3e9628843f124f339fe598ef21a8f2d006bc9d5d05d5b21a0058ae",
+        "truth": "650113760d9c764440e8e48ae3c1a584d8bd778354c6e63e712be55e5ce9e1df",
+    },
+    "meta_effect": {
+        "frame": "93707327970f3ac7053671540c52eea050444f1c4235a6d558781ab9e815d98a",
+        "truth": "e7305646ef8647562794817955ea4bc519a335c3009a6da627592295c26e0848",
+    },
+    "circuit": {
+        "frame": "dffa332cf8dc57f22983584abb3135b79db3534d3cf9b1f3a55541fe95301706",
+        "truth": "324bc772eb3c8dce049a41337da31f979d07ee2396ec03db2fa313a6023735c6",
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_CALLS))
+def test_family_generators_give_the_recorded_numbers(name: str) -> None:
+    assert _generator_digests(*GENERATOR_CALLS[name]()) == GENERATOR_DIGESTS[name]
+
+
+def test_simulate_variance_shares_and_determinism() -> None:
+    frame, truth = simulate_variance(60, 5, 8, seed=3)
+    again, _ = simulate_variance(60, 5, 8, seed=3)
+    pd.testing.assert_frame_equal(frame, again)
+    assert list(frame.columns) == ["therapist", "client", "session", "alliance"]
+    assert len(frame) == 60 * 5 * 8 and frame.client.nunique() == 300
+    assert math.isclose(
+        truth["share_therapist"] + truth["share_client"] + truth["share_residual"], 1.0
+    )
+    # method-of-moments check of the session SD within clients (n = 2,100 df): within 5%
+    y = frame.alliance.to_numpy().reshape(300, 8)
+    within_sd = np.sqrt(((y - y.mean(axis=1, keepdims=True)) ** 2).sum() / (300 * 7))
+    assert abs(within_sd / truth["sigma"] - 1) < 0.05
+
+
+def test_var_process_starts_stationary_and_free() -> None:
+    """The shared VAR generator: a stationary start keeps the stationary covariance at every
+    moment; a free start draws the first moment standard normal on the data scale."""
+    kwargs = dict(
+        phi_cc=0.4,
+        phi_tt=0.3,
+        phi_ct=0.1,
+        phi_tc_mean={"processing": 0.3, "exposure": 0.3},
+        sd_phi_tc=0.0,
+        sd_throttle=0.0,
+        gamma=0.0,
+        sigma_client=1.0,
+        sigma_therapist=0.8,
+        innovation_corr=0.3,
+        sd_mean=(0.0, 0.0),
+    )
+    rng = np.random.default_rng(0)
+    frame, _ = circuit_data(rng, 2, 50, 40, 6, **kwargs)  # 4,000 series x 6 moments
+    x = frame[["client_affect", "therapist_affect"]].to_numpy().reshape(4000, 6, 2)
+    phi = phi_matrices(0.4, 0.3, 0.1, np.array([0.3]))
+    l_stat = stationary_chol(phi, innovation_cov(1.0, 0.8, 0.3))[0]
+    stationary = l_stat @ l_stat.T
+    for m in (0, 5):  # SE of a variance about 1 / sqrt(2000): 2.2%; 12% is > 5 SE
+        np.testing.assert_allclose(np.cov(x[:, m].T), stationary, rtol=0.12, atol=0.03)
+    free, _ = circuit_data(
+        np.random.default_rng(1), 2, 50, 40, 6, **{**kwargs, "mean": (3.0, -2.0)}, start="free"
+    )
+    first = free[free.moment == 1][["client_affect", "therapist_affect"]].to_numpy()
+    np.testing.assert_allclose(first.mean(axis=0), 0.0, atol=0.1)
+    np.testing.assert_allclose(first.std(axis=0), 1.0, atol=0.05)
+    later = free[free.moment == 6][["client_affect", "therapist_affect"]].to_numpy()
+    np.testing.assert_allclose(later.mean(axis=0), [3.0, -2.0], atol=0.1)

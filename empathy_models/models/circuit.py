@@ -918,105 +918,6 @@ def therapist_table(result, ci_prob: float = 0.9) -> pd.DataFrame:
     return out
 
 
-def simulate_circuit(
-    n_therapists: int = 20,
-    clients_per_therapist: int = 3,
-    sessions: int = 4,
-    moments: int = 20,
-    *,
-    phi_cc: float = 0.4,
-    phi_tt: float = 0.3,
-    phi_ct: float = 0.1,
-    phi_tc_mean: Mapping[str, float] | None = None,
-    sd_phi_tc: float = 0.08,
-    sd_throttle: float = 0.0,
-    gamma: float = 0.0,
-    sigma_client: float = 1.0,
-    sigma_therapist: float = 0.8,
-    innovation_corr: float = 0.3,
-    sd_alpha: float = 0.5,
-    seed: int = 0,
-) -> tuple[pd.DataFrame, dict]:
-    """Small seeded generator of circuit data (the package simulator covers full studies).
-
-    Phases: the first half of each session is ``processing``, the second ``exposure``.
-    The first moment of each session is drawn from the stationary distribution (so lags
-    restart every session). Returns the long frame (columns therapist, client, session,
-    moment, phase, client_affect, therapist_affect, trait) and the truth.
-    """
-    rng = np.random.default_rng(seed)
-    phm = dict(phi_tc_mean or {"processing": 0.3, "exposure": 0.1})
-    labels = list(phm)
-    trait = rng.standard_normal(n_therapists)
-    z = (trait - trait.mean()) / trait.std(ddof=1)
-    eta = sd_phi_tc * rng.standard_normal(n_therapists)
-    thr_dev = sd_throttle * rng.standard_normal(n_therapists)
-    tc = np.empty((n_therapists, 2))
-    tc[:, 0] = phm[labels[0]] + gamma * z + eta
-    tc[:, 1] = phm[labels[1]] + gamma * z + eta + thr_dev
-    Sig = np.array(
-        [
-            [sigma_client**2, innovation_corr * sigma_client * sigma_therapist],
-            [innovation_corr * sigma_client * sigma_therapist, sigma_therapist**2],
-        ]
-    )
-    L = np.linalg.cholesky(Sig)
-    n_dy = n_therapists * clients_per_therapist
-    t_of = np.repeat(np.arange(n_therapists), clients_per_therapist)
-    mu = sd_alpha * rng.standard_normal((n_dy, 2))
-    n_ser = n_dy * sessions
-    d_of = np.repeat(np.arange(n_dy), sessions)
-    ph_idx = (np.arange(moments) >= moments // 2).astype(int)
-    x = np.zeros((n_ser, moments, 2))
-    # stationary start
-    for i in range(n_ser):
-        B = np.array([[phi_cc, phi_ct], [tc[t_of[d_of[i]], 0], phi_tt]])
-        V = _stationary_cov(B, Sig)
-        x[i, 0] = np.linalg.cholesky(V) @ rng.standard_normal(2)
-    tcs = tc[t_of[d_of]]
-    for m in range(1, moments):
-        e = rng.standard_normal((n_ser, 2)) @ L.T
-        pc, pth = x[:, m - 1, 0], x[:, m - 1, 1]
-        x[:, m, 0] = phi_cc * pc + phi_ct * pth + e[:, 0]
-        x[:, m, 1] = phi_tt * pth + tcs[:, ph_idx[m]] * pc + e[:, 1]
-    x = x + mu[d_of][:, None, :]
-    tid = np.array([f"T{t:03d}" for t in range(n_therapists)])
-    cid = np.array([f"C{d:04d}" for d in range(n_dy)])
-    df = pd.DataFrame(
-        {
-            "therapist": np.repeat(tid[t_of[d_of]], moments),
-            "client": np.repeat(cid[d_of], moments),
-            "session": np.repeat(np.tile(np.arange(1, sessions + 1), n_dy), moments),
-            "moment": np.tile(np.arange(1, moments + 1), n_ser),
-            "phase": np.tile(np.array(labels)[ph_idx], n_ser),
-            "client_affect": x[..., 0].ravel(),
-            "therapist_affect": x[..., 1].ravel(),
-            "trait": np.repeat(trait[t_of[d_of]], moments),
-        }
-    )
-    truth = {
-        "phi_cc": phi_cc,
-        "phi_tt": phi_tt,
-        "phi_ct": phi_ct,
-        "phi_tc_mean": phm,
-        "sd_phi_tc": sd_phi_tc,
-        "sd_throttle": sd_throttle,
-        "gamma": gamma,
-        "throttle": phm[labels[1]] - phm[labels[0]],
-        "innovation_corr": innovation_corr,
-        "sigma_client": sigma_client,
-        "sigma_therapist": sigma_therapist,
-        "phi_tc": {t: dict(zip(labels, tc[i], strict=True)) for i, t in enumerate(tid)},
-    }
-    return df, truth
-
-
-def _stationary_cov(B: np.ndarray, Sig: np.ndarray) -> np.ndarray:
-    kron = np.kron(B, B)
-    v = np.linalg.solve(np.eye(4) - kron, Sig.ravel())
-    return v.reshape(2, 2)
-
-
 __all__ = [
     "CircuitData",
     "EmotionalCircuit",
@@ -1025,6 +926,5 @@ __all__ = [
     "UnequalSpacingWarning",
     "impulse_response",
     "lag_pairs",
-    "simulate_circuit",
     "therapist_table",
 ]

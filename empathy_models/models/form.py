@@ -742,59 +742,9 @@ def optimum_table(result) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def simulate_form_data(
-    truth: str = "inverted_u",
-    *,
-    n_therapists: int = 20,
-    clients_per_therapist: int = 5,
-    sessions_per_client: int = 8,
-    seed: int = 0,
-) -> tuple[pd.DataFrame, dict]:
-    """Small seeded session-level data set with a known empathy -> symptom relation.
-
-    ``empathy`` (1-7 scale) = 4 + therapist (SD 0.5) + client (SD 0.4) + session (SD 0.8)
-    noise; ``outcome`` (symptoms, higher = worse) = 20 + f(empathy) + therapist (SD 1) +
-    client (SD 1.5) + residual (SD 1.5) with
-
-    * ``"inverted_u"``: ``f = 1.2 (x - 4.3)^2`` (symptom minimum, i.e. optimal empathy, 4.3);
-    * ``"linear"``: ``f = -1.5 (x - 4)``;
-    * ``"saturating"``: ``f = -4 (1 - exp(-1.2 (x - 1.5)))``: symptoms fall with empathy and
-      level off, with no optimum.
-
-    Returns the frame and the truth (``vertex`` for the inverted-U; ``None`` otherwise).
-    """
-    rng = np.random.default_rng(seed)
-    T, C, S = n_therapists, clients_per_therapist, sessions_per_client
-    t = np.repeat(np.arange(T), C * S)
-    c = np.repeat(np.arange(T * C), S)
-    s = np.tile(np.arange(1, S + 1), T * C)
-    x = 4 + rng.normal(0, 0.5, T)[t] + rng.normal(0, 0.4, T * C)[c] + rng.normal(0, 0.8, len(t))
-    if truth == "inverted_u":
-        f, vertex = 1.2 * (x - 4.3) ** 2, 4.3
-    elif truth == "linear":
-        f, vertex = -1.5 * (x - 4), None
-    elif truth == "saturating":
-        f, vertex = -4 * (1 - np.exp(-1.2 * (x - 1.5))), None
-    else:
-        raise ConfigError(f"truth must be 'inverted_u', 'linear' or 'saturating', got {truth!r}")
-    y = 20 + f + rng.normal(0, 1.0, T)[t] + rng.normal(0, 1.5, T * C)[c]
-    y = y + rng.normal(0, 1.5, len(t))
-    df = pd.DataFrame(
-        {
-            "therapist": [f"T{i:02d}" for i in t],
-            "client": [f"C{i:03d}" for i in c],
-            "session": s,
-            "empathy": np.round(x, 4),
-            "outcome": np.round(y, 4),
-        }
-    )
-    return df, {"form": truth, "vertex": vertex}
-
-
 __all__ = [
     "ClientOutcomeError",
     "FunctionalForm",
     "optimum_table",
-    "simulate_form_data",
     "two_lines_draws",
 ]

@@ -725,93 +725,6 @@ def _compound_symmetry_loglik(e, d, a, codes: np.ndarray, n_groups: int):
     return -0.5 * (counts * LOG2PI + logdet + quad)
 
 
-def simulate_meta(
-    n_studies: int = 40,
-    *,
-    mu: float = 0.3,
-    tau: float = 0.1,
-    tau_study: float | None = None,
-    effects_per_study: int | tuple[int, int] = 1,
-    n_range: tuple[int, int] = (30, 300),
-    moderator: Mapping[str, float] | None = None,
-    numeric_moderator: tuple[str, float] | None = None,
-    form: str = "r",
-    seed: int = 0,
-) -> tuple[pd.DataFrame, dict]:
-    """Simulate a study-level table with known truth.
-
-    True effects are on the analysis scale (Fisher z for ``form="r"``, the effect itself for
-    ``form="effect"``): theta_i = mu + beta[level] + beta_x * x + u_study + w_i.
-
-    Parameters
-    ----------
-    n_studies
-        Number of studies.
-    mu
-        Pooled effect at the reference level and ``x = 0``.
-    tau, tau_study
-        SD of effects within studies; SD between studies (multilevel, needs several
-        effects per study).
-    effects_per_study
-        Effects per study, or a (min, max) range drawn uniformly.
-    n_range
-        Range of sample sizes (log-uniform).
-    moderator
-        Categorical moderator ``rater`` with its shift per level, e.g. ``{"client": 0.0,
-        "therapist": -0.1, "observer": -0.05}``; the first key is the reference.
-    numeric_moderator
-        ``(column, slope)`` of a standard-normal numeric moderator.
-    form
-        ``"r"`` (columns ``r``, ``n``) or ``"effect"`` (columns ``yi``, ``vi``, ``n``).
-    seed
-        Random seed: same seed, same table.
-
-    Returns
-    -------
-    (table, truth)
-        ``truth`` names quantities as the model does (``mu``, ``tau``, ``tau_study``,
-        ``beta_x``, ``beta_rater[therapist]``...).
-    """
-    rng = np.random.default_rng(seed)
-    rows = []
-    u = rng.normal(0, tau_study, n_studies) if tau_study else np.zeros(n_studies)
-    levels = list(moderator) if moderator else []
-    for s in range(n_studies):
-        if isinstance(effects_per_study, tuple):
-            k = int(rng.integers(effects_per_study[0], effects_per_study[1] + 1))
-        else:
-            k = int(effects_per_study)
-        n = int(np.exp(rng.uniform(np.log(n_range[0]), np.log(n_range[1]))))
-        for _j in range(k):
-            theta = mu + u[s] + rng.normal(0, tau)
-            row = {"study": f"S{s + 1:03d}", "n": n}
-            if levels:
-                lv = levels[int(rng.integers(len(levels)))]
-                theta += moderator[lv]
-                row["rater"] = lv
-            if numeric_moderator:
-                x = float(rng.normal())
-                theta += numeric_moderator[1] * x
-                row[numeric_moderator[0]] = x
-            yz = theta + rng.normal(0, np.sqrt(1 / (n - 3)))
-            if form == "r":
-                row["r"] = float(np.tanh(yz))
-            elif form == "effect":
-                row["yi"], row["vi"] = float(yz), 1 / (n - 3)
-            else:
-                raise ConfigError("form must be 'r' or 'effect'")
-            rows.append(row)
-    df = pd.DataFrame(rows)
-    truth = {"mu": mu, "tau": tau}
-    if tau_study:
-        truth["tau_study"] = tau_study
-    for lv in levels[1:]:
-        truth[f"beta_rater[{lv}]"] = moderator[lv] - moderator[levels[0]]
-    if numeric_moderator:
-        truth[f"beta_{numeric_moderator[0]}"] = numeric_moderator[1]
-    return df, truth
-
-
 def effects_table(result, ci: float = 0.95) -> pd.DataFrame:
     """Observed effects of a fitted meta-analysis with their ``ci`` intervals: columns
     ``label``, ``study``, ``y``, ``v``, ``lo``, ``hi`` (analysis scale)."""
@@ -950,6 +863,5 @@ __all__ = [
     "counts_to_effects",
     "effects_table",
     "leave_one_study_out",
-    "simulate_meta",
     "typical_variance",
 ]

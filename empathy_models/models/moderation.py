@@ -706,117 +706,6 @@ def slope_table(result, *, between: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# -- a small generator with known truth -------------------------------------------------------
-def simulate_moderation_data(
-    *,
-    n_therapists: int = 24,
-    clients_per_therapist: int = 6,
-    sessions_per_client: int = 8,
-    levels: tuple[str, ...] = ("ERP", "MI"),
-    slopes: Mapping[str, Mapping[str, float]] | None = None,
-    slopes_between: Mapping[str, Mapping[str, float]] | None = None,
-    predictor_corr: float = 0.5,
-    sd_therapist: float = 0.5,
-    sd_client: float = 0.7,
-    sd_slope_therapist: float = 0.1,
-    sigma: float = 1.0,
-    severity_effect: float = -0.3,
-    seed: int = 0,
-) -> tuple[pd.DataFrame, dict]:
-    """Session-level data with intervention-moderated slopes and their truth.
-
-    Clients are nested in therapists and each client receives one intervention (the
-    therapist's clients alternate between the levels). Each subcomponent is a therapist trait
-    (SD 0.5) plus a client deviation (SD 0.7) plus a session state (SD 1), centred at 4 on a
-    1–7-like scale, with correlation ``predictor_corr`` between subcomponents at every level.
-    The outcome (higher = better) is ``intercept[j] + sum_k slope[k, j] * (x - mu_client)
-    + sum_k slope_between[k, j] * (mu_client - 4) + severity_effect * severity + therapist
-    and client intercepts + therapist random slopes + noise``, with ``mu_client`` the latent
-    client mean.
-
-    Default truth (the Nook & Zaki prediction): within-client slope of affect sharing
-    ``-0.4`` in ERP and ``+0.4`` in MI; mentalizing ``+0.3`` and empathic concern ``+0.2`` in
-    both. Between slopes default to the within slopes.
-
-    Returns
-    -------
-    frame, truth
-        ``truth`` holds ``slope``, ``slope_between`` (nested dicts subcomponent ->
-        intervention -> value), ``contrast`` (subcomponent -> pair -> value), ``intercept``,
-        ``sd_therapist``, ``sd_client``, ``sd_slope_therapist``, ``sigma`` and ``severity``.
-    """
-    rng = np.random.default_rng(seed)
-    preds = list(DEFAULT_PREDICTORS)
-    K = len(preds)
-    if slopes is None:
-        slopes = {
-            "affect_sharing": {levels[0]: -0.4, levels[1]: 0.4},
-            "mentalizing": dict.fromkeys(levels, 0.3),
-            "empathic_concern": dict.fromkeys(levels, 0.2),
-        }
-    if slopes_between is None:
-        slopes_between = slopes
-    S = np.array([[slopes[p][lv] for lv in levels] for p in preds])
-    Sb = np.array([[slopes_between[p][lv] for lv in levels] for p in preds])
-    R = np.full((K, K), predictor_corr) + (1 - predictor_corr) * np.eye(K)
-    L = np.linalg.cholesky(R)
-    intercepts = {lv: 5.0 + 0.25 * i for i, lv in enumerate(levels)}
-    rows = []
-    for t in range(n_therapists):
-        trait = 0.5 * L @ rng.standard_normal(K)
-        u_t = sd_therapist * rng.standard_normal()
-        slope_t = sd_slope_therapist * rng.standard_normal(K)
-        for c in range(clients_per_therapist):
-            j = (c + t) % len(levels)
-            mu_c = 4.0 + trait + 0.7 * L @ rng.standard_normal(K)
-            v_c = sd_client * rng.standard_normal()
-            severity = rng.standard_normal()
-            for s in range(sessions_per_client):
-                state = L @ rng.standard_normal(K)
-                x = mu_c + state
-                y = (
-                    intercepts[levels[j]]
-                    + (S[:, j] + slope_t) @ state
-                    + Sb[:, j] @ (mu_c - 4.0)
-                    + severity_effect * severity
-                    + u_t
-                    + v_c
-                    + sigma * rng.standard_normal()
-                )
-                rows.append(
-                    {
-                        "therapist": f"T{t:03d}",
-                        "client": f"T{t:03d}C{c:02d}",
-                        "session": s + 1,
-                        "intervention": levels[j],
-                        **{p: float(x[k]) for k, p in enumerate(preds)},
-                        "severity": severity,
-                        "outcome": float(y),
-                    }
-                )
-    frame = pd.DataFrame(rows)
-    pairs = list(itertools.combinations(range(len(levels)), 2))
-    truth = {
-        "slope": {
-            p: {lv: float(S[k, j]) for j, lv in enumerate(levels)} for k, p in enumerate(preds)
-        },
-        "slope_between": {
-            p: {lv: float(Sb[k, j]) for j, lv in enumerate(levels)} for k, p in enumerate(preds)
-        },
-        "contrast": {
-            p: {f"{levels[j]}_minus_{levels[i]}": float(S[k, j] - S[k, i]) for i, j in pairs}
-            for k, p in enumerate(preds)
-        },
-        "intercept": intercepts,
-        "sd_therapist": sd_therapist,
-        "sd_client": sd_client,
-        "sd_slope_therapist": sd_slope_therapist,
-        "sigma": sigma,
-        "severity": severity_effect,
-    }
-    return frame, truth
-
-
 def _normal_parameters(prior: Prior, name: str) -> tuple[float, float]:
     if prior.distribution != "Normal" or not all(
         np.isscalar(prior.parameters.get(k)) for k in ("mu", "sigma")
@@ -854,6 +743,5 @@ __all__ = [
     "CollinearityWarning",
     "ModeratedEffects",
     "contrast_table",
-    "simulate_moderation_data",
     "slope_table",
 ]

@@ -33,6 +33,13 @@ import pandas as pd
 from scipy import stats
 
 from empathy_models.data.roles import Roles
+from empathy_models.data.simulate.circuit import circuit_data
+from empathy_models.data.simulate.contributions import contributions_data
+from empathy_models.data.simulate.form import form_data
+from empathy_models.data.simulate.meta import meta_data
+from empathy_models.data.simulate.moderation import draw_moderation_outcome
+from empathy_models.data.simulate.raters import raters_data
+from empathy_models.data.simulate.variance import variance_data, variance_truth
 from empathy_models.errors import ConfigError
 from empathy_models.models.circuit import EmotionalCircuit
 from empathy_models.models.contributions import Contributions
@@ -116,24 +123,12 @@ class VarianceSBC(SBCProblem):
 
     def simulate(self, rng):
         p = self.priors()
-        T, C, S = self.therapists, self.clients, self.sessions
-        b0 = draw_prior(p["Intercept"], rng)
-        sd_t, sd_c, sig = (draw_prior(p[k], rng) for k in ("sd_therapist", "sd_client", "sigma"))
-        th, cl, se = _ids(T, C, S)
-        y = b0 + sd_t * rng.standard_normal(T)[th] + sd_c * rng.standard_normal(T * C)[cl]
-        y = y + sig * rng.standard_normal(len(th))
-        frame = pd.DataFrame({"therapist": th, "client": cl, "session": se, "y": y})
-        tot = sd_t**2 + sd_c**2 + sig**2
-        truth = {
-            "Intercept": b0,
-            "sd_therapist": sd_t,
-            "sd_client": sd_c,
-            "sigma": sig,
-            "share_therapist": sd_t**2 / tot,
-            "share_client": sd_c**2 / tot,
-            "share_residual": sig**2 / tot,
-        }
-        return frame, truth
+        g = {k: draw_prior(p[k], rng) for k in ("Intercept", "sd_therapist", "sd_client", "sigma")}
+        params = dict(sd_therapist=g["sd_therapist"], sd_client=g["sd_client"], sigma=g["sigma"])
+        frame = variance_data(
+            rng, self.therapists, self.clients, self.sessions, intercept=g["Intercept"], **params
+        )
+        return frame, variance_truth(g["Intercept"], **params)
 
 
 @dataclass(frozen=True)
@@ -149,18 +144,18 @@ class MetaSBC(SBCProblem):
 
     def simulate(self, rng):
         p = self.priors()
-        n = self.studies * self.effects_per_study
-        study = np.repeat(np.arange(self.studies), self.effects_per_study)
-        x = rng.standard_normal(n)
-        v = rng.uniform(0.05, 0.5, n)
-        mu_std = draw_prior(p["mu"], rng)
-        b_std = draw_prior(p["beta"], rng)
-        tau = draw_prior(p["tau"], rng)
-        tau_s = draw_prior(p["tau_study"], rng)
-        theta = mu_std + b_std * x + tau_s * rng.standard_normal(self.studies)[study]
-        theta = theta + tau * rng.standard_normal(n)
-        y = theta + np.sqrt(v) * rng.standard_normal(n)
-        frame = pd.DataFrame({"study": [f"S{s:02d}" for s in study], "x": x, "y": y, "v": v})
+        mu_std, b_std, tau, tau_s = (
+            draw_prior(p[k], rng) for k in ("mu", "beta", "tau", "tau_study")
+        )
+        # n from 5 to 22: sampling variances 1 / (n - 3) from 0.05 to 0.5; the moderator acts
+        # per unit of x (standardize=False: the model does not standardize it either)
+        frame = meta_data(
+            rng, self.studies, mu=mu_std, tau=tau, tau_study=tau_s,
+            effects_per_study=self.effects_per_study, n_range=(5, 23), moderator=None,
+            numeric_moderator=("x", b_std), numeric_per_sd=False, form="effect",
+        )  # fmt: skip
+        frame = frame.rename(columns={"yi": "y", "vi": "v"})[["study", "x", "y", "v"]]
+        v = frame["v"].to_numpy()
         vt = typical_variance(v)
         tot = tau**2 + tau_s**2 + vt
         truth = {
@@ -186,41 +181,25 @@ class ContributionsSBC(SBCProblem):
 
     def simulate(self, rng):
         p = self.priors()
-        T, C, S = self.therapists, self.clients, self.sessions
         g = {k: draw_prior(p[k], rng) for k in p if k != "beta"}
-        th, cl, se = _ids(T, C, S)
-        a = g["sd_therapist_predictor"] * rng.standard_normal(T)
-        b = g["sd_client_predictor"] * rng.standard_normal(T * C)
-        d = g["sigma_predictor"] * rng.standard_normal(len(th))
-        x = g["mu_predictor"] + a[th] + b[cl] + d
-        u = g["sd_therapist"] * rng.standard_normal(T)
-        vc = g["sd_client"] * rng.standard_normal(T * C)
-        # the outcome of session s + 1 follows the predictor's parts of session s
-        d_prev = np.r_[np.nan, d[:-1]]
-        y = (
-            g["Intercept"]
-            + g["beta_therapist"] * a[th]
-            + g["beta_client"] * b[cl]
-            + g["beta_session"] * d_prev
-            + u[th]
-            + vc[cl]
-            + g["sigma"] * rng.standard_normal(len(th))
-        )
-        first = se == 1  # never an outcome (no previous session): any value
-        y[first] = rng.standard_normal(int(first.sum()))
-        frame = pd.DataFrame({"therapist": th, "client": cl, "session": se, "x": x, "y": y})
+        names = [
+            "beta_therapist", "beta_client", "beta_session", "sd_therapist", "sd_client",
+            "sigma", "mu_predictor", "sd_therapist_predictor", "sd_client_predictor",
+            "sigma_predictor",
+        ]  # fmt: skip
+        # with lag 1 the first session's outcome is never modelled; the post outcome is unused
+        frame = contributions_data(
+            rng, self.therapists, self.clients, self.sessions, intercept=g["Intercept"],
+            **{k: g[k] for k in names}, post_intercept=0.0, post_sd_therapist=1.0,
+            post_sigma=1.0, lag=1, predictor="x", outcome="y",
+        )  # fmt: skip
         va, vb, vs = (
             g[k] ** 2 for k in ("sd_therapist_predictor", "sd_client_predictor", "sigma_predictor")
         )
-        names = [
-            "Intercept", "beta_therapist", "beta_client", "beta_session", "sd_therapist",
-            "sd_client", "sigma", "mu_predictor", "sd_therapist_predictor",
-            "sd_client_predictor", "sigma_predictor",
-        ]  # fmt: skip
-        truth = {k: g[k] for k in names}
+        truth = {"Intercept": g["Intercept"], **{k: g[k] for k in names}}
         truth["beta_therapist_minus_client"] = g["beta_therapist"] - g["beta_client"]
         truth["share_therapist_predictor"] = va / (va + vb + vs)
-        return frame, truth
+        return frame.drop(columns="post_outcome"), truth
 
 
 @dataclass(frozen=True)
@@ -235,18 +214,17 @@ class FormSBC(SBCProblem):
 
     def simulate(self, rng):
         p = self.priors()
-        T, C, S = self.therapists, self.clients, self.sessions
         keys = ("Intercept", "beta_linear", "beta_quadratic", "sd_therapist", "sd_client", "sigma")
         g = {k: draw_prior(p[k], rng) for k in keys}
-        th, cl, se = _ids(T, C, S)
-        x = rng.standard_normal(len(th))
-        y = g["Intercept"] + g["beta_linear"] * x + g["beta_quadratic"] * x**2
-        y = y + g["sd_therapist"] * rng.standard_normal(T)[th]
-        y = y + g["sd_client"] * rng.standard_normal(T * C)[cl]
-        y = y + g["sigma"] * rng.standard_normal(len(th))
-        frame = pd.DataFrame({"therapist": th, "client": cl, "session": se, "x": x, "y": y})
+        b1, b2 = g["beta_linear"], g["beta_quadratic"]
+        frame = form_data(
+            rng, self.therapists, self.clients, self.sessions, lambda x: b1 * x + b2 * x**2,
+            predictor_mean=0.0, predictor_sds=(0.0, 0.0, 1.0), intercept=g["Intercept"],
+            sd_therapist=g["sd_therapist"], sd_client=g["sd_client"], sigma=g["sigma"],
+            predictor="x", outcome="y",
+        )  # fmt: skip
         truth = dict(g)
-        truth["vertex"] = -g["beta_linear"] / (2 * g["beta_quadratic"])
+        truth["vertex"] = -b1 / (2 * b2)
         return frame, truth
 
 
@@ -264,39 +242,27 @@ class RatersSBC(SBCProblem):
         spec = self.spec()
         p = spec.resolved_priors()
         R = len(spec.rater_labels)
-        T, C, S = self.therapists, self.clients, self.sessions
         mu = draw_prior(p["Intercept"], rng, R)
         sigma = draw_prior(p["sigma"], rng, R)
-        th, cl, se = _ids(T, C, S)
-        eta = mu[None, :].repeat(len(th), 0)
         truth = {**_vec("Intercept", mu), **_vec("sigma", sigma)}
         total = sigma**2
-        sds = {}
-        for lv, n_g, codes in (("therapist", T, th), ("client", T * C, cl)):
+        sds, cov = {}, {}
+        for lv in ("therapist", "client"):
             sd = draw_prior(p[f"sd_{lv}"], rng, R)
             corr = lkj_corr(R, spec.lkj_eta, rng)
-            chol = np.linalg.cholesky(corr) * sd[:, None]
-            eff = rng.standard_normal((n_g, R)) @ chol.T
-            eta = eta + eff[codes]
+            cov[lv] = np.outer(sd, sd) * corr
             truth.update(_vec(f"sd_{lv}", sd))
-            iu = np.triu_indices(R, 1)
-            for i, j in zip(*iu, strict=True):
+            for i, j in zip(*np.triu_indices(R, 1), strict=True):
                 truth[f"corr_{lv}[{i * R + j}]"] = corr[i, j]
             total = total + sd**2
             sds[lv] = sd
         for lv, sd in sds.items():
             truth.update(_vec(f"share_{lv}", sd**2 / total))
-        y = eta + sigma[None, :] * rng.standard_normal(eta.shape)
-        labels = np.array(spec.rater_labels)
-        frame = pd.DataFrame(
-            {
-                "therapist": np.repeat(th, R),
-                "client": np.repeat(cl, R),
-                "session": np.repeat(se, R),
-                "rater": np.tile(labels, len(th)),
-                "y": y.ravel(),
-            }
-        )
+        frame = raters_data(
+            rng, self.therapists, self.clients, self.sessions, raters=spec.rater_labels,
+            means=mu, cov_therapist=cov["therapist"], cov_client=cov["client"], sigma=sigma,
+            measure="y",
+        )  # fmt: skip
         return frame, truth
 
 
@@ -328,6 +294,7 @@ class ModerationSBC(SBCProblem):
         for name in self.predictors:
             frame[name] = rng.standard_normal(len(th))
         frame["y"] = rng.standard_normal(len(th))  # placeholder: the design ignores y
+        # the model's own within/between parts (observed client means), conditioned on
         d = spec.design(spec.prepare(frame))
         lev, W, B = d["level"], d["W"], d["B"] * d["has_between"].astype(float)
         truth = {}
@@ -346,12 +313,10 @@ class ModerationSBC(SBCProblem):
         slope_b = pooled("slope_between", "sd_slope_between_intervention")
         sd_t, sd_c, sig = (draw_prior(p[k], rng) for k in ("sd_therapist", "sd_client", "sigma"))
         sd_u = draw_prior(p["sd_slope_therapist"], rng, K)
-        u = rng.standard_normal((T, K)) * sd_u
-        y = alpha[lev] + np.sum(slope.T[lev] * W, 1) + np.sum(slope_b.T[lev] * B, 1)
-        y = y + np.sum(u[th] * W, 1)
-        y = y + sd_t * rng.standard_normal(T)[th] + sd_c * rng.standard_normal(T * C)[cl]
-        y = y + sig * rng.standard_normal(len(th))
-        frame["y"] = y
+        frame["y"] = draw_moderation_outcome(
+            rng, lev, th, cl, W, B, intercept=alpha, slope=slope, slope_between=slope_b,
+            sd_slope_therapist=sd_u, sd_therapist=sd_t, sd_client=sd_c, sigma=sig,
+        )  # fmt: skip
         truth.update(_vec("sd_slope_therapist_std", sd_u))
         truth.update(sd_therapist_std=sd_t, sd_client_std=sd_c, sigma_std=sig)
         return frame, truth
@@ -386,50 +351,21 @@ class CircuitSBC(SBCProblem):
             )
         }  # fmt: skip
         phm = draw_prior(p["phi_tc_mean"], rng, 2)  # (processing, exposure)
-        eta = g["sd_phi_tc"] * rng.standard_normal(T)
-        thr = g["sd_throttle"] * rng.standard_normal(T)
-        tc = np.column_stack([phm[0] + eta, phm[1] + eta + thr])  # therapist x phase
         rho = 2 * g["innovation_corr"] - 1
-        sc, st = g["sigma_client"], g["sigma_therapist"]
-        L = np.linalg.cholesky(np.array([[sc**2, rho * sc * st], [rho * sc * st, st**2]]))
-        n_dy = T * C
-        t_of = np.repeat(np.arange(T), C)
-        mu = np.column_stack(
-            [
-                g["mean_client"] + g["sd_alpha_client"] * rng.standard_normal(n_dy),
-                g["mean_therapist"] + g["sd_alpha_therapist"] * rng.standard_normal(n_dy),
-            ]
-        )
-        ph_idx = (np.arange(M) >= M // 2).astype(int)
-        n_ser = n_dy * S
-        d_of = np.repeat(np.arange(n_dy), S)
-        x = np.zeros((n_ser, M, 2))
         # the likelihood conditions on each run's first moment: draw it free of the parameters
-        x[:, 0] = rng.standard_normal((n_ser, 2))
-        m_d = mu[d_of]
-        tcs = tc[t_of[d_of]]
-        for m in range(1, M):
-            e = rng.standard_normal((n_ser, 2)) @ L.T
-            dc = x[:, m - 1, 0] - m_d[:, 0]
-            dt = x[:, m - 1, 1] - m_d[:, 1]
-            x[:, m, 0] = m_d[:, 0] + g["phi_cc"] * dc + g["phi_ct"] * dt + e[:, 0]
-            x[:, m, 1] = m_d[:, 1] + g["phi_tt"] * dt + tcs[:, ph_idx[m]] * dc + e[:, 1]
-        frame = pd.DataFrame(
-            {
-                "therapist": np.repeat(t_of[d_of], M),
-                "client": np.repeat(d_of, M),
-                "session": np.repeat(np.tile(np.arange(1, S + 1), n_dy), M),
-                "moment": np.tile(np.arange(1, M + 1), n_ser),
-                "phase": np.tile(np.array(self.phases)[ph_idx], n_ser),
-                "client_affect": x[..., 0].ravel(),
-                "therapist_affect": x[..., 1].ravel(),
-            }
-        )
+        frame, _ = circuit_data(
+            rng, T, C, S, M, phi_cc=g["phi_cc"], phi_tt=g["phi_tt"], phi_ct=g["phi_ct"],
+            phi_tc_mean=dict(zip(self.phases, phm, strict=True)), sd_phi_tc=g["sd_phi_tc"],
+            sd_throttle=g["sd_throttle"], gamma=0.0, sigma_client=g["sigma_client"],
+            sigma_therapist=g["sigma_therapist"], innovation_corr=rho,
+            mean=(g["mean_client"], g["mean_therapist"]),
+            sd_mean=(g["sd_alpha_client"], g["sd_alpha_therapist"]), start="free",
+        )  # fmt: skip
         truth = {k: g[k] for k in g if k != "innovation_corr"}
         truth["innovation_corr"] = rho
         truth.update(_vec("phi_tc_mean", phm))
         truth["throttle"] = phm[1] - phm[0]
-        return frame, truth
+        return frame.drop(columns="trait"), truth
 
 
 PROBLEMS: dict[str, type[SBCProblem]] = {

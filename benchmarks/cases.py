@@ -1,9 +1,14 @@
-"""What the benchmark suite fits: one case per model family and size, and scaling data.
+"""What the benchmark suite fits, and the suite's one doorway into ``empathy_models``.
 
 Every case is built from seeded simulated data: :func:`empathy_models.data.simulate.simulate_study`
-for the process models, :func:`empathy_models.models.meta.simulate_meta` for the meta-analysis,
-and a plain numpy random-intercept generator (:func:`write_scaling_csv`) for the scaling curve,
-where the full simulator would be needlessly slow at a million rows.
+for the process models, :func:`empathy_models.data.simulate.simulate_meta` for the meta-analysis,
+:func:`empathy_models.data.simulate.simulate_circuit` for the 40,000-moment circuit, and a plain
+numpy random-intercept generator (:func:`write_scaling_csv`) for the scaling curve, where the
+full simulator would be needlessly slow at a million rows.
+
+Every call the suite makes into the package's fitting API (spec classes, simulators,
+``fit``, ``read_table``, the studies' sampling plan) is in this module, so a change of that
+API is a change here. Reading a fitted ``Result`` is ``measure.py``'s.
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ SCALING_DESIGNS: dict[int, tuple[int, int, int]] = {
 #: True values of the scaling data (the shipped study's client-rated alliance).
 SCALING_TRUTH = {"Intercept": 4.7, "sd_therapist": 0.25, "sd_client": 0.40, "sigma": 0.35}
 SCALING_MEASURE = "alliance"
+#: The circuit of ``circuit_40k.py``: 40 therapists x 5 clients (200 dyads) x 10 sessions x
+#: 20 moments = 40,000 moments.
+CIRCUIT_40K_DESIGN = (40, 5, 10, 20)
 
 
 def family_case(family: str, size: Size, seed: int):
@@ -171,12 +179,11 @@ def scaling_frame(rows: int, seed: int):
 
 def write_scaling_csv(rows: int, seed: int, folder: Path) -> Path:
     """Write (once) the scaling data set of ``rows`` rows and return its path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    from empathy_models import _io
+
     path = folder / f"variance_{rows}_seed{seed}.csv"
     if not path.exists():
-        tmp = path.with_suffix(".csv.tmp")
-        scaling_frame(rows, seed).to_csv(tmp, index=False)
-        tmp.replace(path)
+        _io.atomic_write(path, lambda tmp: scaling_frame(rows, seed).to_csv(tmp, index=False))
     return path
 
 
@@ -187,3 +194,63 @@ def scaling_spec(marginalized: bool):
     return em.VariancePartition(
         measure=SCALING_MEASURE, levels=("therapist", "client"), marginalized=marginalized
     )
+
+
+def fit(spec, data, sampler: str, mcmc: dict, *, seed: int, warn: bool = False):
+    """``empathy_models.fit`` with the suite's sampler label and MCMC settings.
+
+    No log-likelihood or predictive draws are computed: they are not part of sampling.
+    """
+    import empathy_models as em
+
+    name, backend = SAMPLERS[sampler]
+    return em.fit(
+        spec,
+        data,
+        sampler=name,
+        backend=backend,
+        draws=mcmc["draws"],
+        tune=mcmc["tune"],
+        chains=mcmc["chains"],
+        seed=seed,
+        progressbar=False,
+        log_likelihood=False,
+        warn=warn,
+    )
+
+
+def read_table(path: str | Path):
+    """The package's reader (CSV, TSV, Parquet), as a user would load the scaling data."""
+    import empathy_models as em
+
+    return em.read_table(path)
+
+
+def circuit_40k_case(sd_throttle: float, centered: bool | None, seed: int):
+    """``(spec, data, truth)`` of the 40,000-moment emotional circuit."""
+    from empathy_models.data.simulate import simulate_circuit
+    from empathy_models.models.circuit import EmotionalCircuit
+
+    data, truth = simulate_circuit(*CIRCUIT_40K_DESIGN, sd_throttle=sd_throttle, seed=seed)
+    spec = EmotionalCircuit(throttle_phases=("exposure", "processing"), centered=centered)
+    return spec, data, truth
+
+
+def sampling_plan(draws: int, tune: int, chains: int):
+    """The simulation studies' sampling settings (``studies.py``)."""
+    from empathy_models.studies.fitting import SamplingPlan
+
+    return SamplingPlan(draws=draws, tune=tune, chains=chains)
+
+
+def package_dir() -> Path:
+    """The imported package's folder (its code is part of the cache key)."""
+    import empathy_models
+
+    return Path(empathy_models.__file__).resolve().parent
+
+
+def package_version() -> str:
+    from empathy_models._version import __version__
+
+    return __version__

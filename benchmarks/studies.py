@@ -19,7 +19,6 @@ a finished replicate. Committed outputs:
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -28,6 +27,12 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+import cases  # noqa: E402
+
+from empathy_models import _io  # noqa: E402
+
 RESULTS = ROOT / "results"
 WORK = ROOT / ".studies"
 #: Cheapest first, so a study cut short still covers as many families as possible.
@@ -35,10 +40,12 @@ SBC_ORDER = ("variance", "meta", "form", "contributions", "raters", "circuit", "
 ALPHA = 0.01
 
 
-def _plan(args):
-    from empathy_models.studies.fitting import SamplingPlan
+def write_csv(table: pd.DataFrame, path: Path, float_format: str = "%.6g") -> None:
+    _io.atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format=float_format))
 
-    return SamplingPlan(draws=args.draws, tune=args.tune, chains=args.chains)
+
+def _plan(args):
+    return cases.sampling_plan(args.draws, args.tune, args.chains)
 
 
 def cmd_sbc(args) -> None:
@@ -56,7 +63,7 @@ def cmd_sbc(args) -> None:
                 fam, args.sims, seed=args.seed, out_dir=WORK / "sbc" / fam, plan=_plan(args),
                 client=client, progress=not args.quiet,
             )  # fmt: skip
-            table.to_csv(out / f"ranks_{fam}.csv", index=False, float_format="%.6g")
+            write_csv(table, out / f"ranks_{fam}.csv")
             plot_sbc(table, fam, out / f"ecdf_{fam}.png")
             secs = replicate_timings(WORK / "sbc" / fam)
             print(
@@ -98,10 +105,10 @@ def write_sbc_report(args=None) -> None:
         work = WORK / "sbc" / fam
         if (work / "study.json").exists():
             secs[fam] = float(replicate_timings(work).median())
-            plans.append(json.loads((work / "study.json").read_text())["task"])
+            plans.append(_io.read_json(work / "study.json")["task"])
     summ["median_s_per_fit"] = summ["family"].map(secs)
-    uni.to_csv(out / "uniformity.csv", index=False, float_format="%.6g")
-    summ.to_csv(out / "summary.csv", index=False, float_format="%.6g")
+    write_csv(uni, out / "uniformity.csv")
+    write_csv(summ, out / "summary.csv")
     if not plans:
         return
     plan = plans[0]
@@ -140,7 +147,7 @@ def write_sbc_report(args=None) -> None:
         "with one thread each, run under `nice -n 19`.",
         "",
     ]
-    (out / "README.md").write_text("\n".join(lines))
+    _io.atomic_write(out / "README.md", "\n".join(lines))
 
 
 def cmd_power(args) -> None:
@@ -154,9 +161,9 @@ def cmd_power(args) -> None:
         true_share=args.true_share, scheduler=args.scheduler, workers=args.workers,
         progress=not args.quiet,
     )  # fmt: skip
-    table.to_csv(out / f"{args.question}_replicates.csv", index=False, float_format="%.6g")
+    write_csv(table, out / f"{args.question}_replicates.csv")
     power = power_table(table)
-    power.to_csv(out / f"{args.question}_power.csv", index=False, float_format="%.4g")
+    write_csv(power, out / f"{args.question}_power.csv", "%.4g")
     plot_power(power, out / f"{args.question}_power.png")
     write_power_report(args, power)
     print(power.to_string(index=False))
@@ -194,7 +201,7 @@ def write_power_report(args, power: pd.DataFrame) -> None:
             f"{r['truth']:.3f} | {r['power']:.2f} | {r['power_lo']:.2f}-{r['power_hi']:.2f} |"
         )
     lines += ["", f"Figure: `{q}_power.png`; per replicate: `{q}_replicates.csv`.", ""]
-    (out / f"README_{q}.md" if q != "share" else out / "README.md").write_text("\n".join(lines))
+    _io.atomic_write(out / (f"README_{q}.md" if q != "share" else "README.md"), "\n".join(lines))
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,6 @@
 """Pooling empathy-outcome correlations by rater perspective (SIMULATED data).
 
-The study-level table is SIMULATED by :func:`empathy_models.models.meta.simulate_meta` to
+The study-level table is SIMULATED by :func:`empathy_models.data.simulate.simulate_meta` to
 resemble the published summary of Elliott, Bohart, Watson & Murphy (2018, Psychotherapy 55,
 399-410): about .28 pooled correlation over 82 samples (about 6,000 clients), heterogeneous,
 with client-rated empathy predicting outcome most. The per-perspective true values below are

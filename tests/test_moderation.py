@@ -1,6 +1,6 @@
 """Tests of the intervention-moderation model (SPEC model 4).
 
-Data come from :func:`empathy_models.models.moderation.simulate_moderation_data` (a seeded
+Data come from :func:`empathy_models.data.simulate.simulate_moderation_data` (a seeded
 numpy generator with known within-client slopes; truth: affect sharing -0.4 in ERP and
 +0.4 in MI, mentalizing +0.3 and empathic concern +0.2 in both).
 """

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from empathy_models.cli import common as c
+from empathy_models.data.simulate import SHIPPED_SEED
 from empathy_models.errors import EmpathyModelsError
 
 app = typer.Typer(
@@ -114,7 +115,7 @@ def report(
 @app.command()
 def simulate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the simulated study into.")],
-    seed: Annotated[int, typer.Option("--seed")] = 20261122,
+    seed: Annotated[int, typer.Option("--seed")] = SHIPPED_SEED,
     therapists: Annotated[int, typer.Option("--therapists")] = 40,
     clients: Annotated[int, typer.Option("--clients", help="Clients per therapist.")] = 6,
     sessions: Annotated[int, typer.Option("--sessions", help="Sessions per client.")] = 10,

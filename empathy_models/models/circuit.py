@@ -42,7 +42,6 @@ number of moments. The log-likelihood stored for LOO is per dyad (the dyad left 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np

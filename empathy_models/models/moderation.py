@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np

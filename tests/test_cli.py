@@ -20,7 +20,7 @@ from empathy_models.cli import manifest, options
 from empathy_models.cli.fit_commands import aliases, family_cli, fit_command, spec_kwargs
 from empathy_models.cli.main import app, main
 from empathy_models.errors import option_hint
-from empathy_models.inference.samplers import SAMPLERS, NUTPIE_BACKENDS, SamplerSettings
+from empathy_models.inference.samplers import NUTPIE_BACKENDS, SAMPLERS, SamplerSettings
 from empathy_models.models import MODEL_FAMILIES
 
 HEAVY = ("pymc", "pytensor", "jax", "pandas", "pandera", "xarray", "arviz", "numba")
@@ -140,7 +140,9 @@ def test_numpydoc_parser():
     >>> 1
     """
     parsed = manifest.parse_parameters(doc)
-    assert parsed["a"] == parsed["b"] == ('{"x", "y"}', "First line, literal and Thing. Second line.")
+    assert (
+        parsed["a"] == parsed["b"] == ('{"x", "y"}', "First line, literal and Thing. Second line.")
+    )
     assert parsed["c"] == (None, "Plain.")
     assert manifest.set_choices('{"x", "y"}') == ["x", "y"]
 
@@ -329,6 +331,44 @@ def test_all_missing_measure_names_its_column(csv, capsys):
     df.to_csv(csv, index=False)
     code, _, err = run(["fit", "variance", str(csv), "--measure", "alliance", *MAPPED], capsys)
     assert code == 2 and "column 'alliance'" in err and "missing" in err
+
+
+ALL_MISSING = {
+    "variance": (lambda: nested_sessions(6, 2, 3)[0], ["--measure", "alliance"], "alliance"),
+    "raters": (lambda: em.simulate_raters(6, 2, 2)[0], ["--measure", "empathy"], "empathy"),
+    "contributions": (
+        lambda: em.simulate_contributions(6, 2, 3)[0],
+        ["--predictor", "alliance", "--outcome", "outcome"],
+        "outcome",
+    ),
+    "form": (
+        lambda: em.simulate_form_data(n_therapists=6, clients_per_therapist=2)[0],
+        ["--outcome", "outcome", "--predictor", "empathy"],
+        "outcome",
+    ),
+    "moderation": (
+        lambda: em.simulate_moderation_data(n_therapists=6, clients_per_therapist=2)[0],
+        ["--outcome", "outcome"],
+        "outcome",
+    ),
+    "circuit": (lambda: em.simulate_circuit(4, 2, 2, 6)[0], [], "client_affect"),
+    "meta": (
+        lambda: em.simulate_meta(8)[0],
+        ["--r", "r", "--n", "n", "--missing-outcome", "drop"],
+        "r",
+    ),
+}
+
+
+@pytest.mark.parametrize("family", sorted(ALL_MISSING))
+def test_all_missing_measure_names_its_column_in_every_family(family, tmp_path, capsys):
+    make, args, column = ALL_MISSING[family]
+    df = make()
+    df[column] = float("nan")
+    path = tmp_path / "d.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(["fit", family, str(path), *args], capsys)
+    assert code == 2 and f"column '{column}'" in err, err
 
 
 @pytest.mark.parametrize(

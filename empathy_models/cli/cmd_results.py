@@ -11,11 +11,12 @@ from empathy_models.cli.output import echo, print_table, write_csv
 
 ResultPath = click.Path(path_type=Path, dir_okay=True)
 CsvPath = click.Path(path_type=Path, dir_okay=False)
+csv_option = click.option("--csv", type=CsvPath, help="Write the table as CSV.")
 
 
 @app.command()
 @click.argument("result", type=ResultPath)
-@click.option("--csv", type=CsvPath, help="Write the table as CSV.")
+@csv_option
 def summary(result: Path, csv: Path | None) -> None:
     """Print the summary table of a saved result."""
     from empathy_models.results.result import load_result
@@ -50,7 +51,7 @@ def report(result: Path, out: Path, ci_prob: float) -> None:
 
 @app.command()
 @click.argument("results", type=ResultPath, nargs=-1, required=True)
-@click.option("--csv", type=CsvPath, help="Write the table as CSV.")
+@csv_option
 def compare(results: tuple[Path, ...], csv: Path | None) -> None:
     """Compare fitted models by PSIS-LOO (elpd, SE, differences, stacking weights)."""
     import pandas as pd

@@ -63,7 +63,10 @@ def demo(out: Path, **values) -> None:
     """Variance partition of alliance and each empathy subcomponent on the shipped data."""
     from empathy_models.demo import run_demo
 
-    settings = {"seed": 1, **o.split(o.given(click.get_current_context().command, values), "sampler")}
+    settings = {
+        "seed": 1,
+        **o.split(o.given(click.get_current_context().command, values), "sampler"),
+    }
     t0 = time.perf_counter()
     run_demo(out, **settings)
     echo(f"demo finished in {time.perf_counter() - t0:.1f} s; outputs in {out.resolve()}")

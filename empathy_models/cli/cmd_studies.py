@@ -106,11 +106,16 @@ def sbc(model, out, alpha, sims, scheduler, workers, seed, progress, **values) -
 @o.add(sampler_block())
 @app.command(cls=o.SectionedCommand)
 @click.option(
-    "--question", type=click.Choice(["share", "moderation", "optimum"]), default="share",
-    show_default=True, help="What the study is planned around.",
+    "--question",
+    type=click.Choice(["share", "moderation", "optimum"]),
+    default="share",
+    show_default=True,
+    help="What the study is planned around.",
 )
 @click.option(
-    "--therapists", default="10,20,40,80", show_default=True,
+    "--therapists",
+    default="10,20,40,80",
+    show_default=True,
     help="Numbers of therapists, comma-separated.",
 )
 @click.option("--clients", default="4", show_default=True, help="Clients per therapist (list).")

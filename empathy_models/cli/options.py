@@ -268,12 +268,12 @@ def output_options(default_out: str) -> list[GeneratedOption]:
     ]
 
 
-def extra_option(
-    flag: str, help: str
-) -> GeneratedOption:
+def extra_option(flag: str, help: str) -> GeneratedOption:
     """A family's own output file (e.g. ``--irf-csv``), shown under "Output"."""
     target = f"output.{flag[2:].replace('-', '_')}"
-    return option([flag], target, "Output", type=click.Path(path_type=Path, dir_okay=False), help=help)
+    return option(
+        [flag], target, "Output", type=click.Path(path_type=Path, dir_okay=False), help=help
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,10 +339,6 @@ def roles_from(values: Mapping[str, Any]) -> Roles:
         for role, col in split(values, "role").items()
     }
     return Roles(**kw)
-
-
-def fields_of(family: str) -> dict[str, dict]:
-    return {rec["name"]: rec for rec in manifest()["families"][family]["fields"]}
 
 
 class SectionedCommand(click.Command):

@@ -256,6 +256,10 @@ class MetaAnalysis(ModelSpec):
             if not miss.any():
                 continue
             role = self._role_of(col)
+            if miss.all():
+                raise EmptyDataError(
+                    f"every value is missing ({len(df)} rows)", role=role, column=col
+                )
             policy = self.missing_predictor if role == "moderator" else self.missing_outcome
             if policy == "drop":
                 dropped[f"missing {role} '{col}'"] = int(miss.sum())

@@ -1,21 +1,93 @@
-"""Bayesian hierarchical models for psychotherapy process research."""
+"""Bayesian hierarchical models for psychotherapy process research.
 
-from empathy_models import models as _models  # noqa: E402
+The package imports lazily (PEP 562): ``import empathy_models`` is cheap, and the modelling
+stack (PyMC, PyTensor, ArviZ) loads on first use of a name that needs it, e.g. ``em.fit`` or
+``em.VariancePartition``. ``__all__`` and ``dir()`` list every public name.
+"""
+
+from __future__ import annotations
+
+import importlib
+
 from empathy_models._version import __version__
-from empathy_models.data import PreparedData, Roles, prepare, read_table  # noqa: E402
-from empathy_models.inference import fit  # noqa: E402
-from empathy_models.models import *  # noqa: E402,F403
-from empathy_models.results import Result, compare, load_result  # noqa: E402
 
-__all__ = [
-    "PreparedData",
-    "Result",
-    "Roles",
-    "__version__",
-    "compare",
-    "fit",
-    "load_result",
-    "prepare",
-    "read_table",
-    *_models.__all__,
-]
+#: Public names, by the module that defines them (a test checks this against the modules).
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "empathy_models.data": ("PreparedData", "Roles", "prepare", "read_table"),
+    "empathy_models.inference": ("fit",),
+    "empathy_models.results": ("Result", "compare", "load_result"),
+    "empathy_models.models": (
+        "MODEL_FAMILIES",
+        "ModelSpec",
+        "register",
+        "CircuitData",
+        "EmotionalCircuit",
+        "TherapistCovariateError",
+        "TooFewPairsError",
+        "UnequalSpacingWarning",
+        "impulse_response",
+        "lag_pairs",
+        "simulate_circuit",
+        "therapist_table",
+        "Contributions",
+        "ContributionsData",
+        "NotConstantWithinClientError",
+        "PredictorMissingForClientError",
+        "observed_parts",
+        "simulate_contributions",
+        "ClientOutcomeError",
+        "FunctionalForm",
+        "optimum_table",
+        "simulate_form_data",
+        "two_lines_draws",
+        "CorrelationRangeError",
+        "CountError",
+        "MetaAnalysis",
+        "MissingModeratorError",
+        "NegativeVarianceError",
+        "SampleSizeError",
+        "ZeroCellError",
+        "counts_to_effects",
+        "effects_table",
+        "leave_one_study_out",
+        "simulate_meta",
+        "typical_variance",
+        "CollinearityWarning",
+        "ModeratedEffects",
+        "contrast_table",
+        "simulate_moderation_data",
+        "slope_table",
+        "RaterData",
+        "RaterPartition",
+        "UnknownRaterError",
+        "corr_table",
+        "simulate_raters",
+        "VariancePartition",
+        "shares_table",
+    ),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = ["__version__", *_WHERE]
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    else:
+        try:  # a subpackage or module, e.g. ``em.models`` or ``em.errors``
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            models = importlib.import_module("empathy_models.models")
+            if name not in getattr(models, "__all__", ()):  # exported but not listed above
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+            value = getattr(models, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

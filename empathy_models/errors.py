@@ -6,9 +6,76 @@ Every problem with a user's data raises a subclass of :class:`DataError`, which 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
 MAX_ROWS_SHOWN = 5
+
+
+# -- option hints: Python keywords in a script, command-line flags under the CLI ---------------
+_CLI_WORDS: ContextVar[bool] = ContextVar("empathy_models_cli_words", default=False)
+_NO_VALUE = object()
+
+
+class Placeholder(NamedTuple):
+    """A value a user fills in, spelt for Python and for the command line."""
+
+    python: str
+    cli: str
+
+
+#: The user's column name, e.g. in ``Roles(therapist='your_column')`` / ``--therapist COLUMN``.
+COLUMN = Placeholder("'your_column'", "COLUMN")
+
+
+@contextlib.contextmanager
+def cli_words() -> Iterator[None]:
+    """Inside this block :func:`option_hint` spells options as command-line flags (the
+    ``empathy-models`` command sets it for everything it runs)."""
+    token = _CLI_WORDS.set(True)
+    try:
+        yield
+    finally:
+        _CLI_WORDS.reset(token)
+
+
+def option_hint(name: str, value: Any = _NO_VALUE, *, role: bool = False) -> str:
+    """How a user sets option ``name`` (to ``value``), for an error message.
+
+    In Python: ``name='value'`` (``Roles(name='value')`` with ``role=True``). Under the command
+    line (:func:`cli_words`): ``--name value``; ``True`` gives ``--name``, ``False``
+    ``--no-name``, ``None`` ``--name none`` and a tuple ``--name a,b``.
+
+    Examples
+    --------
+    >>> option_hint("missing_predictor", "drop")
+    "missing_predictor='drop'"
+    >>> with cli_words():
+    ...     option_hint("missing_predictor", "drop")
+    '--missing-predictor drop'
+    """
+    if _CLI_WORDS.get():
+        flag = "--" + name.replace("_", "-")
+        if value is _NO_VALUE or value is True:
+            return flag
+        if value is False:
+            return "--no-" + name.replace("_", "-")
+        if value is None:
+            return f"{flag} none"
+        if isinstance(value, Placeholder):
+            return f"{flag} {value.cli}"
+        if isinstance(value, tuple | list):
+            return f"{flag} {','.join(str(v) for v in value)}"
+        return f"{flag} {value}"
+    if value is _NO_VALUE:
+        text = name
+    elif isinstance(value, Placeholder):
+        text = f"{name}={value.python}"
+    else:
+        text = f"{name}={value!r}"
+    return f"Roles({text})" if role else text
 
 
 class EmpathyModelsError(Exception):
@@ -63,7 +130,28 @@ class MissingColumnError(DataError):
 
 
 class EmptyDataError(DataError):
-    """The data has no rows (left)."""
+    """The data has no rows (left), or a measure has no values."""
+
+
+class DataFileError(DataError):
+    """A data file cannot be read: missing, of an unknown type, unreadable, not valid text,
+    or ragged (a row with more fields than the header). The message names the file and,
+    where known, the line.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in words.
+    path
+        The file.
+    line
+        1-based line number in the file (the header is line 1), if known.
+    """
+
+    def __init__(self, message: str, *, path: Any = None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(message)
 
 
 class NonNumericError(DataError):

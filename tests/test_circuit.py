@@ -356,7 +356,7 @@ def test_session_boundaries_and_gaps_would_bias_but_are_not_bridged():
 
 # -- command line and example ---------------------------------------------------------------------
 def test_cli_bad_column_names_the_column(small_frame, tmp_path):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from empathy_models.cli.main import app
     from empathy_models.errors import MissingColumnError
@@ -374,7 +374,7 @@ def test_cli_bad_column_names_the_column(small_frame, tmp_path):
 
 @pytest.mark.slow
 def test_cli_fit_circuit(small_frame, tmp_path):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from empathy_models.cli.main import app
 
@@ -387,9 +387,9 @@ def test_cli_fit_circuit(small_frame, tmp_path):
     args = [
         "fit", "circuit", str(csv), "--client-affect", "ca", "--therapist-affect", "ta",
         "--moment", "k", "--phase", "phase", "--therapist-covariate", "trait",
-        "--throttle", "exposure,processing", "--draws", "100", "--tune", "100",
+        "--throttle-phases", "exposure,processing", "--draws", "100", "--tune", "100",
         "--chains", "1", "--backend", "jax", "--out", str(out), "--irf-csv", str(irf),
-        "--no-progress",
+        "--no-progressbar",
     ]  # fmt: skip
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output

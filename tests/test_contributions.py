@@ -294,7 +294,7 @@ def test_wide_format_uses_observed_cells_only():
 
 # -- command line -----------------------------------------------------------------------------
 def test_cli_contributions_and_raters(tmp_path):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from empathy_models.cli.main import app
 

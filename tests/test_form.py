@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 import empathy_models as em
 from empathy_models.data.simulate import simulate_form_data

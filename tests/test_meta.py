@@ -392,7 +392,7 @@ def test_config_errors():
 
 # -- command line and example ------------------------------------------------------------------
 def test_cli_fit_meta_counts(tmp_path):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from empathy_models.cli.main import app
 
@@ -401,7 +401,7 @@ def test_cli_fit_meta_counts(tmp_path):
     out = tmp_path / "bcg.nc"
     args = [
         "fit", "meta", str(csv), "--counts", ",".join(COUNTS), "--measure", "rr",
-        "--study", "trial", "--moderator", "ablat", "--draws", "300", "--tune", "300",
+        "--study", "trial", "--moderators", "ablat", "--draws", "300", "--tune", "300",
         "--chains", "2", "--out", str(out), "--forest", str(tmp_path / "forest.png"),
         "--funnel", str(tmp_path / "funnel.png"), "--loo-csv", str(tmp_path / "loo.csv"),
     ]  # fmt: skip

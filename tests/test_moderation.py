@@ -189,7 +189,7 @@ def test_build_never_samples(small):
 
 
 def test_cli(tmp_path, small):
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from empathy_models.cli.main import app
 
@@ -200,7 +200,7 @@ def test_cli(tmp_path, small):
         [
             "fit", "moderation", str(path), "--outcome", "outcome",
             "--predictors", "affect_sharing,mentalizing,empathic_concern",
-            "--moderator", "arm", "--rope", "0.2", "--covariate", "severity",
+            "--intervention", "arm", "--rope", "0.2", "--covariates", "severity",
             "--draws", "100", "--tune", "100", "--chains", "1",
             "--out", str(tmp_path / "r.nc"), "--contrasts-csv", str(tmp_path / "c.csv"),
         ],

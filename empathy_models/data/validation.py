@@ -21,6 +21,7 @@ import pandera.pandas as pa
 from empathy_models.data.io import read_table
 from empathy_models.data.roles import Roles
 from empathy_models.errors import (
+    COLUMN,
     DataError,
     DegeneratePredictorError,
     DroppedRowsWarning,
@@ -37,10 +38,14 @@ from empathy_models.errors import (
     TooFewGroupsError,
     TooFewGroupsWarning,
     UnknownLevelError,
+    option_hint,
 )
 
 MissingOutcome = Literal["drop", "model", "error"]
 MissingPredictor = Literal["error", "drop"]
+
+#: Roles that are grouping levels of a model: a user may switch them off.
+LEVEL_ROLES = ("therapist", "client", "session")
 
 #: Below this many groups a level's variance is weakly identified; a warning says so.
 FEW_GROUPS = 10
@@ -244,9 +249,16 @@ def prepare(
         miss = df[col].isna()
         if not miss.any():
             continue
+        if miss.all():
+            raise EmptyDataError(
+                f"every value of the measure is missing ({len(df)} rows)",
+                role="measure",
+                column=col,
+            )
         if missing_outcome == "error":
             raise MissingValueError(
-                f"{int(miss.sum())} missing outcome value(s); pass missing_outcome='drop' or 'model'",
+                f"{int(miss.sum())} missing outcome value(s); pass "
+                f"{option_hint('missing_outcome', 'drop')} or {option_hint('missing_outcome', 'model')}",
                 role="measure",
                 column=col,
                 rows=_rows(miss, df.index),
@@ -270,7 +282,7 @@ def prepare(
         else:
             raise MissingValueError(
                 f"{int(miss.sum())} missing predictor value(s); the documented policy "
-                "missing_predictor='drop' drops and counts these rows",
+                f"{option_hint('missing_predictor', 'drop')} drops and counts these rows",
                 role="predictor",
                 column=col,
                 rows=_rows(miss, df.index),
@@ -331,13 +343,20 @@ def _resolve_roles(df, roles, id_roles, optional_id_roles) -> list[str]:
         col = roles.column(role)
         if col is None:
             raise MissingColumnError(
-                f"the model needs the {role!r} role but it is switched off (None) in the role mapping",
+                f"the model needs the {role!r} role but it is switched off "
+                f"({option_hint(role, None, role=True)}); map it to a column with "
+                f"{option_hint(role, COLUMN, role=True)}",
                 role=role,
             )
         if col not in df.columns:
             raise MissingColumnError(
                 f"column {col!r} for the {role!r} role not found; columns are {list(df.columns)}. "
-                f"Map your column with Roles({role}='your_column')",
+                f"Map your column with {option_hint(role, COLUMN, role=True)}"
+                + (
+                    f", or switch the {role} level off with {option_hint(role, None, role=True)}"
+                    if role in LEVEL_ROLES
+                    else ""
+                ),
                 role=role,
                 column=col,
             )
@@ -409,7 +428,7 @@ def _check_nesting(df, roles, used) -> None:
             f"client {bad_clients[0]!r} appears under {int(n_ther.loc[bad_clients[0]])} therapists "
             f"({len(bad_clients)} such clients). If client ids are only unique within a therapist, "
             "make them unique (e.g. therapist + '_' + client); if clients really see several "
-            "therapists, declare Roles(crossed=True)",
+            f"therapists, declare {option_hint('crossed', True, role=True)}",
             role="client",
             column=ccol,
             rows=rows,
@@ -500,7 +519,7 @@ def _check_group_count(df, roles, role) -> None:
     if n < 2:
         raise TooFewGroupsError(
             f"only {n} {role} group(s): at least 2 are needed to estimate a {role}-level variance; "
-            f"drop the {role} level (Roles({role}=None)) or add data",
+            f"drop the {role} level ({option_hint(role, None, role=True)}) or add data",
             role=role,
             column=col,
         )

@@ -38,18 +38,23 @@ class SamplerSettings:
 
     Parameters
     ----------
-    sampler
+    sampler : {"nutpie", "numpyro", "blackjax", "pymc"}
         ``"nutpie"`` (default), ``"numpyro"``, ``"blackjax"`` or ``"pymc"``.
-    backend
+    backend : {"numba", "jax"}
         nutpie's compiler: ``"numba"`` (default) or ``"jax"``; ignored by other samplers.
-    draws, tune, chains
-        Kept draws per chain, warm-up draws per chain, number of chains.
+    draws
+        Kept draws per chain.
+    tune
+        Warm-up (tuning) draws per chain.
+    chains
+        Number of chains.
     seed
         Random seed: the same seed gives the same draws.
     target_accept
         NUTS target acceptance rate; raise (e.g. 0.95) after divergences.
     progressbar
-        ``None`` shows a bar only in an interactive terminal outside CI.
+        Show a progress bar; ``None`` (default) shows one only in an interactive terminal
+        outside CI.
     cores
         Chains run in parallel on this many cores (default: all, at most ``chains``).
     """

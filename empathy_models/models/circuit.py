@@ -140,7 +140,7 @@ class EmotionalCircuit(ModelSpec):
         Parameterization of the therapist effects on the coupling: ``None`` (default) picks
         centred when the median number of lag pairs per (therapist, phase) is at least 400,
         non-centred otherwise (see :meth:`use_centered`).
-    missing_outcome
+    missing_outcome : {"drop", "error"}
         A missing affect value: ``"drop"`` (default: the moment counts as missing, its row is
         dropped and counted, and no pair bridges it) or ``"error"``.
     """

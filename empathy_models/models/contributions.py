@@ -134,7 +134,7 @@ class Contributions(ModelSpec):
     outcome
         Outcome column: a session-level score (``outcome_level="session"``) or a client-level
         score repeated on every row of the client (``outcome_level="client"``).
-    outcome_level
+    outcome_level : {"session", "client"}
         ``"session"`` (default) or ``"client"``.
     lag
         Session-level outcome only: the outcome of session ``s + lag`` of the *same client* is
@@ -146,12 +146,12 @@ class Contributions(ModelSpec):
     covariates
         Fixed-effect covariate columns. Session level: taken from the outcome's session row;
         client level: must be constant within a client.
-    centering
+    centering : {"latent", "observed"}
         ``"latent"`` (default) or ``"observed"`` (observed-mean centering; biased with few
         clients per therapist or sessions per client; for comparison only).
     session_trend
         Session level: add the outcome session's number as a covariate (``session_number``).
-    missing_predictor
+    missing_predictor : {"error", "drop"}
         ``"error"`` (default) or ``"drop"`` (rows with a missing predictor dropped and counted;
         a client with no predictor value at all is always an error).
     bounds

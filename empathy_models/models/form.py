@@ -44,6 +44,7 @@ from empathy_models.errors import (
     ConstantMeasureError,
     DataError,
     DegeneratePredictorError,
+    option_hint,
 )
 from empathy_models.models.base import Built, ModelSpec, jacobian_offset, normal_loglik, register
 from empathy_models.models.priors import with_dims
@@ -73,13 +74,13 @@ class FunctionalForm(ModelSpec):
         Outcome column (e.g. ``"outcome"``, a session symptom score, or ``"post_outcome"``).
     predictor
         Predictor column (e.g. ``"empathy"`` or one subcomponent).
-    form
+    form : {"linear", "quadratic", "smooth"}
         ``"linear"``, ``"quadratic"`` (default) or ``"smooth"`` (linear trend + HSGP).
-    outcome_level
+    outcome_level : {"session", "client"}
         ``"session"`` (default: one row per session, therapist and client random intercepts)
         or ``"client"`` (one row per client, therapist random intercept; the predictor and
         covariates are client means).
-    predictor_part
+    predictor_part : {"raw", "between", "within"}
         Session level only. ``"raw"`` (default) uses the predictor as observed; ``"between"``
         its client mean; ``"within"`` its deviation from the client mean, with the client mean
         entered as a linear covariate. Observed-mean centering: for latent-mean centering use
@@ -89,10 +90,10 @@ class FunctionalForm(ModelSpec):
     levels
         Grouping levels with a random intercept (``"therapist"``, ``"client"``); the client
         level is dropped for a client-level outcome.
-    optimum
+    optimum : {"minimum", "maximum"}
         ``"minimum"`` (default: the outcome is a symptom score, lower is better, an optimum is
         a U in symptoms, ``beta_quadratic > 0``) or ``"maximum"`` (higher is better).
-    client_outcome
+    client_outcome : {"constant", "mean", "last"}
         Client level only: how session rows become one client row. ``"constant"`` (default;
         the outcome must be the same on every row of a client, e.g. a post-treatment score),
         ``"mean"`` or ``"last"`` (the last row in the data's order).
@@ -104,7 +105,7 @@ class FunctionalForm(ModelSpec):
         Random intercepts centred (``True``), non-centred (``False``) or chosen by rule
         (``None``, default: client intercepts centred when clients have >= 4 rows on
         average, therapist non-centred).
-    missing_outcome, missing_predictor
+    missing_outcome, missing_predictor : {"drop", "error"}
         Missing-value policies (see :func:`empathy_models.prepare`).
     """
 
@@ -288,8 +289,8 @@ class FunctionalForm(ModelSpec):
             bad = spread.to_numpy() > 1e-9 * (1 + np.abs(y.to_numpy()))
             if bad.any():
                 raise ClientOutcomeError(
-                    "the client-level outcome varies inside a client; pass client_outcome='mean' "
-                    "or 'last' to aggregate session rows",
+                    "the client-level outcome varies inside a client; pass "
+                    f"{option_hint('client_outcome', 'mean')} or 'last' to aggregate session rows",
                     role="measure",
                     column=self.outcome,
                     rows=list(df.index[bad]),

@@ -55,6 +55,7 @@ from empathy_models.errors import (
     NonFiniteError,
     NonNumericError,
     TooFewGroupsError,
+    option_hint,
 )
 from empathy_models.models.base import Built, ModelSpec, register
 from empathy_models.models.priors import with_dims
@@ -110,7 +111,7 @@ class MetaAnalysis(ModelSpec):
     counts
         Four columns ``(ai, bi, ci, di)``: events and non-events in the treated group, events
         and non-events in the control group.
-    measure
+    measure : {"rr", "or"}
         ``"rr"`` (log risk ratio) or ``"or"`` (log odds ratio); only with ``counts``.
     correction
         Continuity correction added to all four cells of a table with a zero cell (default
@@ -127,11 +128,11 @@ class MetaAnalysis(ModelSpec):
         shown as ``beta_<column>[level]`` in summaries).
     reference
         Reference level per categorical moderator, e.g. ``{"rater": "observer"}``.
-    missing_outcome
+    missing_outcome : {"error", "drop"}
         A missing value in an input column (effect, variance, r, n, counts) or the study
         column: ``"error"`` (default) or ``"drop"`` (rows dropped and counted in the
         results' metadata).
-    missing_predictor
+    missing_predictor : {"error", "drop"}
         A missing moderator value: ``"error"`` (default) or ``"drop"``.
     """
 
@@ -255,6 +256,10 @@ class MetaAnalysis(ModelSpec):
             if not miss.any():
                 continue
             role = self._role_of(col)
+            if miss.all():
+                raise EmptyDataError(
+                    f"every value is missing ({len(df)} rows)", role=role, column=col
+                )
             policy = self.missing_predictor if role == "moderator" else self.missing_outcome
             if policy == "drop":
                 dropped[f"missing {role} '{col}'"] = int(miss.sum())
@@ -263,9 +268,9 @@ class MetaAnalysis(ModelSpec):
             klass = MissingModeratorError if role == "moderator" else MissingValueError
             hint = (
                 "; every effect needs a value of each moderator (or pass "
-                "missing_predictor='drop' to drop and count those rows)"
+                f"{option_hint('missing_predictor', 'drop')} to drop and count those rows)"
                 if role == "moderator"
-                else "; pass missing_outcome='drop' to drop and count those rows"
+                else f"; pass {option_hint('missing_outcome', 'drop')} to drop and count those rows"
             )
             raise klass(
                 f"{int(miss.sum())} missing value(s){hint}",
@@ -414,8 +419,8 @@ class MetaAnalysis(ModelSpec):
                     bad = df[col] == 0
                     if bad.any():
                         raise ZeroCellError(
-                            f"zero cell in a 2x2 table and correction=0: the log {self.measure.upper()} "
-                            "is infinite; set a continuity correction (e.g. correction=0.5)",
+                            f"zero cell in a 2x2 table and {option_hint('correction', 0)}: the log {self.measure.upper()} "
+                            f"is infinite; set a continuity correction (e.g. {option_hint('correction', 0.5)})",
                             role="counts",
                             column=col,
                             rows=list(idx[bad]),

@@ -121,11 +121,11 @@ class ModeratedEffects(ModelSpec):
     rope
         Half-width of the region of practical equivalence for the contrasts (default
         :data:`DEFAULT_ROPE` = 0.1).
-    rope_scale
+    rope_scale : {"std", "raw"}
         ``"std"`` (default): the ROPE is on the standardized contrast, outcome SDs per
         within-client SD of the predictor; ``"raw"``: in the outcome's units per unit of the
         predictor.
-    missing_outcome, missing_predictor
+    missing_outcome, missing_predictor : {"drop", "error"}
         As in :func:`~empathy_models.data.validation.prepare` (default drop-and-count /
         error).
     """

@@ -30,7 +30,13 @@ from pymc_extras.prior import Prior
 
 from empathy_models.data.roles import Roles
 from empathy_models.data.validation import PreparedData, prepare
-from empathy_models.errors import ConfigError, DataError, UnknownLevelError
+from empathy_models.errors import (
+    ConfigError,
+    DataError,
+    Placeholder,
+    UnknownLevelError,
+    option_hint,
+)
 from empathy_models.models.base import Built, ModelSpec, normal_loglik, register
 from empathy_models.models.priors import with_dims
 
@@ -201,7 +207,7 @@ class RaterPartition(ModelSpec):
             if unknown:
                 raise UnknownRaterError(
                     f"rater label(s) {unknown[:5]} are in the data but not among the declared "
-                    f"raters {declared}; declare them with raters=(...)",
+                    f"raters {declared}; declare them with {option_hint('raters', Placeholder('(...)', 'LABEL,...'))}",
                     role="rater",
                     column=rcol,
                     rows=list(frame.index[np.isin(lab, unknown)]),
@@ -210,7 +216,7 @@ class RaterPartition(ModelSpec):
             if absent:
                 raise UnknownRaterError(
                     f"declared rater(s) {absent} have no rows in the data; leave them out of "
-                    "raters=(...)",
+                    f"{option_hint('raters', Placeholder('(...)', 'LABEL,...'))}",
                     role="rater",
                     column=rcol,
                 )

@@ -64,11 +64,11 @@ class VariancePartition(ModelSpec):
         slope or a crossed design).
     bounds
         Declared scale bounds of the measure, e.g. ``(1, 7)``; values outside are an error.
-    missing_outcome
+    missing_outcome : {"drop", "model", "error"}
         ``"drop"`` (default, counted) or ``"model"`` (imputed; full form only) or ``"error"``.
         For a Gaussian model with outcomes missing at random, dropping gives the same
         posterior for the parameters as modelling.
-    missing_predictor
+    missing_predictor : {"error", "drop"}
         ``"error"`` (default) or ``"drop"`` (counted).
     """
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from empathy_models import defaults
 from empathy_models._io import to_plain
 from empathy_models.errors import ConfigError
 
@@ -19,8 +20,8 @@ PHASES: tuple[str, ...] = ("processing", "exposure")
 FORMS: tuple[str, ...] = ("inverted_u", "linear", "saturating")
 LEVELS: tuple[str, ...] = ("therapist", "client", "session")
 
-#: Seed of the shipped study in ``data/simulated_study`` (the one place it is written down).
-SHIPPED_SEED = 20261122
+#: Seed of the shipped study: :data:`empathy_models.defaults.SHIPPED_SEED`, re-exported here.
+SHIPPED_SEED = defaults.SHIPPED_SEED
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,9 @@ def test_lazy_package_exports_everything():
 
     expected = {"PreparedData", "Result", "Roles", "__version__", "compare", "fit"}
     expected |= {"load_result", "prepare", "read_table", *models.__all__}
+    expected |= {"simulate_study", "load_shipped_study", "simulate_circuit", "simulate_meta"}
+    expected |= {"simulate_contributions", "simulate_form_data", "simulate_raters"}
+    expected |= {"simulate_moderation_data"}
     assert set(em.__all__) == expected
     assert expected <= set(dir(em))
     assert em.VariancePartition is models.VariancePartition

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib
 
+from empathy_models import _cache
 from empathy_models._version import __version__
+
+_cache.configure()  # before numba and PyTensor are imported: they read it at import
 
 #: Public names, by the module that defines them (a test checks this against the modules).
 _EXPORTS: dict[str, tuple[str, ...]] = {

@@ -73,3 +73,36 @@ def test_settings_are_validated():
     with pytest.raises(ConfigError):
         SamplerSettings(target_accept=1.5)
     assert np.isclose(SamplerSettings().target_accept, 0.8)
+
+
+def test_second_process_loads_the_compiled_model_from_the_disk_cache(tmp_path):
+    """The same fit in two fresh processes: the second loads the compiled log-density from
+    the cache folder (counted by numba's cache-hit counters, not by timing)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, numpy as np, pandas as pd\n"
+        "import empathy_models as em\n"
+        "rng = np.random.default_rng(0)\n"
+        "t = np.repeat(np.arange(12), 8)\n"
+        "df = pd.DataFrame({'therapist': t, 'y': rng.normal(size=12)[t] + rng.normal(size=96)})\n"
+        "spec = em.VariancePartition('y', levels=('therapist',))\n"
+        "roles = em.Roles(client=None, session=None)\n"
+        "r = em.fit(spec, df, roles, draws=50, tune=50, chains=1, seed=1, warn=False)\n"
+        "print(json.dumps(r.timing))\n"
+    )
+    env = {**os.environ, "EMPATHY_MODELS_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("NUMBA_CACHE_DIR", None)
+    env.pop("PYTENSOR_FLAGS", None)
+    runs = []
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert runs[0]["disk_cache_hits"] == 0
+    assert runs[1]["disk_cache_hits"] >= 1
+    assert (tmp_path / "cache" / "numba").is_dir() and (tmp_path / "cache" / "pytensor").is_dir()

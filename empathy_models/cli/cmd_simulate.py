@@ -1,4 +1,4 @@
-"""``empathy-models simulate`` and ``demo``."""
+"""``empathy-models simulate``, ``demo`` and ``cache``."""
 
 from __future__ import annotations
 
@@ -71,3 +71,17 @@ def demo(out: Path, **values) -> None:
     t0 = time.perf_counter()
     run_demo(out, **settings)
     echo(f"demo finished in {time.perf_counter() - t0:.1f} s; outputs in {out.resolve()}")
+
+
+@app.command()
+@click.option("--clear", is_flag=True, help="Delete the cache folder.")
+def cache(clear: bool) -> None:
+    """Show (or clear) the folder where compiled models are cached across processes."""
+    from empathy_models import _cache
+
+    if clear:
+        echo(f"deleted {_cache.clear()}")
+    else:
+        root = _cache.cache_dir()
+        size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+        echo(f"{root} ({size / 1e6:.1f} MB; set {_cache.ENV_VAR} to move it)")

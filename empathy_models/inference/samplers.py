@@ -268,7 +268,23 @@ def sample(
         "total_s": t2 - t0,
         "compiled": compiled_now,
     }
+    if s.sampler == "nutpie" and compiled_now:
+        timing["disk_cache_hits"] = _disk_cache_hits(compiled)
     return idata, timing
+
+
+def _disk_cache_hits(compiled) -> int:
+    """How many compiled functions of a nutpie model were loaded from the disk cache: the
+    numba functions PyTensor generated for the log-density (with its gradient) and for the
+    expansion to the stored variables, and nutpie's own wrappers (numba's hit counters)."""
+    hits = 0
+    for name in ("logp_func", "expand_func"):
+        jit_fn = getattr(getattr(getattr(compiled, name, None), "vm", None), "jit_fn", None)
+        stats = getattr(jit_fn, "stats", None)
+        hits += int(sum(getattr(stats, "cache_hits", {}).values())) if stats else 0
+    for name in ("compiled_logp_func", "compiled_expand_func"):
+        hits += int(getattr(getattr(compiled, name, None), "cache_hits", 0) or 0)
+    return hits
 
 
 def _nutpie_compiled(model: pm.Model, s: SamplerSettings, reuse: bool):
@@ -277,6 +293,8 @@ def _nutpie_compiled(model: pm.Model, s: SamplerSettings, reuse: bool):
     kwargs = {"backend": s.backend}
     if s.backend == "jax":
         kwargs["gradient_backend"] = "jax"
+    else:
+        kwargs["cache"] = True  # nutpie's numba wrappers on disk (see empathy_models._cache)
     if not reuse:
         return nutpie.compile_pymc_model(model, **kwargs), True
     key = structure_key(model, s)

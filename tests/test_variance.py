@@ -233,7 +233,8 @@ def test_marginal_loglik_equals_dense_gaussian(three_levels):
     data = spec.prepare(df)
     levels = spec.group_levels(data)
     assert len(levels) == (3 if three_levels else 2)
-    ys, Xs, _, _ = spec._design(data)
+    d = spec.design(data)
+    ys, Xs = d["ys"], d["Xs"]
     stats_ = marginal_statistics(data, levels, ys, Xs)
     b0, beta, sds, sigma = 0.3, np.array([0.4]), [0.7, 0.5, 0.6][: len(levels)], 0.8
     ll = marginal_loglik(stats_, b0, beta, list(sds), sigma)

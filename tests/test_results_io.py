@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -103,3 +104,42 @@ def test_not_a_result_file(tmp_path):
         em.load_result(tmp_path / "plain.nc")
     with pytest.raises(ResultFileError, match="not found"):
         em.load_result(tmp_path / "missing.nc")
+
+
+# -- results written by version 0.1 -------------------------------------------------------------
+V01 = Path(__file__).parent / "data" / "results_v0_1"
+
+
+@pytest.mark.parametrize("family", sorted(p.stem for p in V01.glob("*.nc")))
+def test_results_of_version_0_1_still_load(family):
+    """Files written by empathy_models 0.1.0 (tests/data/results_v0_1/make_v0_1.py, run at
+    commit 1083faa, with options renamed since) load with a version warning: the spec is
+    rebuilt with the renamed options, the training data match their digest, and the summary
+    and the stored probabilities and facts are readable."""
+    with pytest.warns(UserWarning, match="written by empathy_models 0.1.0"):
+        result = em.load_result(V01 / f"{family}.nc")
+    assert result.family == family and result.version == "0.1.0"
+    spec = result.spec  # migrated options
+    assert spec.family == family
+    table = result.summary()
+    assert len(table) > 0 and np.isfinite(table["mean"].to_numpy()).all()
+    assert isinstance(result.probabilities, dict) and isinstance(result.info, dict)
+    if family == "moderation":
+        assert spec.intervention_levels == ("ERP", "MI") and spec.levels == ("therapist", "client")
+    if family == "contributions":
+        assert spec.centered is True  # saved as noncentered=False
+    if family == "form":
+        assert spec.centered is False  # saved as parameterization="noncentered"
+    if family == "meta":
+        assert (spec.missing_outcome, spec.missing_predictor) == ("drop", "drop")
+    if family == "circuit":
+        assert spec.missing_outcome == "drop"
+
+
+def test_unknown_option_of_an_old_file_names_its_version():
+    from empathy_models.errors import ResultFileError
+    from empathy_models.models.base import ModelSpec
+
+    cfg = {"family": "variance", "options": {"measure": "y", "no_such_option": 1}}
+    with pytest.raises(ResultFileError, match=r"empathy_models 0\.0\.9.*no_such_option"):
+        ModelSpec.from_config(cfg, "0.0.9")

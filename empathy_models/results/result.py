@@ -102,7 +102,11 @@ class Result:
         out = dict(self._attr("info", {}))
         for legacy in LEGACY_INFO_ATTRS:  # results written by version 0.1
             if legacy in self.idata.attrs and legacy not in out:
-                out[legacy] = self._attr(legacy)
+                raw = self.idata.attrs[legacy]
+                try:
+                    out[legacy] = _io.loads(raw)
+                except ValueError:  # plain strings, e.g. likelihood="marginalized"
+                    out[legacy] = raw
         return out
 
     @property

@@ -25,10 +25,7 @@ cluster and writes each replicate's rows to its own file as soon as it finishes:
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 import time
 import traceback
 import warnings
@@ -39,6 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from empathy_models import _io
 from empathy_models.errors import ConfigError
 
 #: Name of the study's manifest file inside ``out_dir``.
@@ -90,28 +88,6 @@ def replicate_path(out_dir: str | Path, index: int) -> Path:
     return Path(out_dir) / REPLICATES / f"{index:05d}.json"
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
-
-
 def run_replicate(task: Task, index: int, seed: int, out_dir: str) -> dict:
     """Run one replicate and write its file; never raises for an error of the task."""
     t0 = time.perf_counter()
@@ -129,16 +105,15 @@ def run_replicate(task: Task, index: int, seed: int, out_dir: str) -> dict:
             rows=[],
         )
     record["seconds"] = time.perf_counter() - t0
-    _atomic_write_text(
-        replicate_path(out_dir, index), json.dumps(record, default=_json_default, allow_nan=True)
-    )
+    _io.atomic_write(replicate_path(out_dir, index), _io.dumps(record))
     return {"index": int(index), "status": record["status"]}
 
 
 def _check_manifest(out_dir: Path, manifest: dict) -> None:
     path = out_dir / MANIFEST
+    manifest.update(_io.to_plain(manifest))
     if path.exists():
-        old = json.loads(path.read_text())
+        old = _io.read_json(path)
         same = {k: old.get(k) for k in ("task", "seed")} == {
             k: manifest[k] for k in ("task", "seed")
         }
@@ -148,7 +123,7 @@ def _check_manifest(out_dir: Path, manifest: dict) -> None:
                 f"seed {old.get('seed')}); use another --out folder"
             )
         manifest["n"] = max(int(old.get("n", 0)), int(manifest["n"]))
-    _atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True, default=_json_default))
+    _io.atomic_write(path, _io.dumps(manifest, indent=2, sort_keys=True))
 
 
 def pending_replicates(out_dir: str | Path, n: int, *, retry_failed: bool = False) -> list[int]:
@@ -158,7 +133,7 @@ def pending_replicates(out_dir: str | Path, n: int, *, retry_failed: bool = Fals
         p = replicate_path(out_dir, i)
         if not p.exists():
             todo.append(i)
-        elif retry_failed and json.loads(p.read_text()).get("status") != "ok":
+        elif retry_failed and _io.read_json(p).get("status") != "ok":
             todo.append(i)
     return todo
 
@@ -286,14 +261,14 @@ def load_study(out_dir: str | Path, n: int | None = None) -> pd.DataFrame:
     out = Path(out_dir)
     if n is None:
         manifest = out / MANIFEST
-        n = int(json.loads(manifest.read_text())["n"]) if manifest.exists() else None
+        n = int(_io.read_json(manifest)["n"]) if manifest.exists() else None
     files = sorted((out / REPLICATES).glob("[0-9]*.json")) if (out / REPLICATES).exists() else []
     rows = []
     for f in files:
         i = int(f.stem)
         if n is not None and i >= n:
             continue
-        rec = json.loads(f.read_text())
+        rec = _io.read_json(f)
         if rec["status"] == "ok":
             for r in rec["rows"]:
                 rows.append({"replicate": i, "status": "ok", "error": None, **r})
@@ -308,7 +283,7 @@ def load_study(out_dir: str | Path, n: int | None = None) -> pd.DataFrame:
 def replicate_timings(out_dir: str | Path) -> pd.Series:
     """Seconds per finished replicate (not part of the table: timings are not reproducible)."""
     out = Path(out_dir) / REPLICATES
-    recs = [json.loads(f.read_text()) for f in sorted(out.glob("[0-9]*.json"))]
+    recs = [_io.read_json(f) for f in sorted(out.glob("[0-9]*.json"))]
     return pd.Series({r["index"]: r["seconds"] for r in recs}, name="seconds")
 
 

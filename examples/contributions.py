@@ -44,7 +44,8 @@ from empathy_models.models.contributions import (  # noqa: E402
     Contributions,
     simulate_contributions,
 )
-from empathy_models.models.raters import RaterPartition, corr_table  # noqa: E402
+from empathy_models.models.raters import RaterPartition  # noqa: E402
+from empathy_models.results.raters import corr_table  # noqa: E402
 
 SUBCOMPONENTS = ("affect_sharing", "mentalizing", "empathic_concern")
 PARAMS = ("beta_therapist", "beta_client", "beta_session", "beta_therapist_minus_client")

@@ -78,7 +78,8 @@ def fit_circuit(
 ) -> None:
     """Emotional circuit: client <-> therapist affect coupling by therapist and phase."""
     from empathy_models import fit
-    from empathy_models.models.circuit import EmotionalCircuit, impulse_response
+    from empathy_models.models.circuit import EmotionalCircuit
+    from empathy_models.results.circuit import impulse_response
 
     roles = c.roles_from(
         therapist=therapist,

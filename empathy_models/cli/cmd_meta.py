@@ -80,7 +80,7 @@ def fit_meta(
 ) -> None:
     """Meta-analysis: pooled effect, tau, I^2, moderators, prediction interval."""
     from empathy_models import MetaAnalysis, fit
-    from empathy_models.models.meta import leave_one_study_out
+    from empathy_models.results.meta import leave_one_study_out
 
     refs = {}
     for item in reference or []:
@@ -111,7 +111,8 @@ def fit_meta(
         leave_one_study_out(result).to_csv(loo_csv, index=False)
         typer.echo(f"wrote {loo_csv}")
     if forest is not None or funnel is not None:
-        from empathy_models.results.plots_meta import plot_forest, plot_funnel
+        from empathy_models.results.meta import plot_funnel
+        from empathy_models.results.meta import plot_meta_forest as plot_forest
 
         if forest is not None:
             plot_forest(result, forest)

@@ -56,7 +56,8 @@ def fit_moderation(
 ) -> None:
     """Slopes per intervention, contrasts, probability of direction and ROPE shares."""
     from empathy_models import fit
-    from empathy_models.models.moderation import ModeratedEffects, contrast_table
+    from empathy_models.models.moderation import ModeratedEffects
+    from empathy_models.results.moderation import contrast_table
 
     roles = c.roles_from(
         therapist=therapist, client=client, session=session, intervention=moderator

@@ -32,7 +32,7 @@ def test_recovers_shares_and_sds(recovery_fit):
         assert abs(table.loc[name, "mean"] - truth[name]) < 0.08
     assert abs(table.loc["x", "mean"] - truth["x"]) < 0.15
     assert 0 < result.prob("share_therapist", 0.05) <= 1
-    assert result.idata.attrs["likelihood"] == "marginalized"
+    assert result.info["likelihood"] == "marginalized"
 
 
 def test_share_intervals_cover_truth_across_seeds():
@@ -88,7 +88,7 @@ def test_marginal_equals_full_posterior():
     marg = em.fit(em.VariancePartition("alliance", covariates=("x",), marginalized=True), df, **kw)
     full = em.fit(em.VariancePartition("alliance", covariates=("x",), marginalized=False), df, **kw)
     a, b = marg.summary(), full.summary()
-    assert full.idata.attrs["likelihood"] == "full"
+    assert full.info["likelihood"] == "full"
     for name in a.index:
         se = np.hypot(a.loc[name, "mcse_mean"], b.loc[name, "mcse_mean"])
         assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) < 4 * se + 0.02 * a.loc[name, "sd"], (

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from empathy_models.results.result import CI_PROB
-from empathy_models.results.style import figure_style, percent, quantiles
+from empathy_models.results.style import REFERENCE, figure_style, percent, quantiles
 
 #: Order of the scale groups (panels of the forest, blocks of the summary table).
 SCALES = (
@@ -166,6 +166,29 @@ def _tree(result, names):
     return xr.DataTree.from_dict({"posterior": xr.Dataset(data)})
 
 
+def _flat_tree(result, names):
+    """Like :func:`_tree`, with every element a scalar variable labelled ``name[a, b]``, so
+    a forest has one column of labels."""
+    import xarray as xr
+
+    data = {}
+    for n in names:
+        for label, da in _expanded(result, n).items():
+            dims = [d for d in da.dims if d not in ("chain", "draw")]
+            if not dims:
+                data[label] = da
+                continue
+            stacked = da.stack(_el=dims)
+            for k in range(stacked.sizes["_el"]):
+                key = stacked["_el"].values[k]
+                key = key if isinstance(key, tuple) else (key,)
+                inner = ", ".join(str(x) for x in key)
+                data[f"{label}[{inner}]"] = stacked.isel(_el=k, drop=True).drop_vars(
+                    [c for c in stacked.coords if c not in ("chain", "draw")], errors="ignore"
+                )
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(data)})
+
+
 def _size(result, name: str) -> int:
     return sum(_n_elements(da) for da in _expanded(result, name).values())
 
@@ -190,15 +213,21 @@ def plot_posterior_forest(
     quantiles(ci_prob)
     out = {}
     for scale, names in scale_groups(result, var_names).items():
+        tree = _flat_tree(result, names)
+        longest = max(len(v) for v in tree["posterior"].to_dataset().data_vars)
+        label_w = 0.4 + 0.068 * longest  # inches of the label column (9-10 pt text)
         with figure_style():
             pc = azp.plot_forest(
-                _tree(result, names),
+                tree,
                 combined=True,
                 point_estimate="mean",
                 ci_kind="eti",
                 ci_probs=(0.5, ci_prob),
                 backend="matplotlib",
-                figure_kwargs={"figsize": (6.2, _height(result, names))},
+                figure_kwargs={
+                    "figsize": (label_w + 4.4, _height(result, names)),
+                    "width_ratios": [label_w, 4.4],
+                },
             )
             fig = pc.get_viz("figure")
             for ax in fig.axes:
@@ -206,6 +235,10 @@ def plot_posterior_forest(
                     ax.set_xticks([])
             lo, hi = fig.axes[0].get_ylim()
             fig.axes[0].set_ylim(lo - 0.4, hi + 0.4)  # no label sits on the axis line
+            ax = fig.axes[-1]
+            x0, x1 = ax.get_xlim()
+            if x0 < 0 < x1:
+                ax.axvline(0, color=REFERENCE, ls=":", lw=0.8, zorder=0)
             fig.supxlabel(
                 f"{scale_label(scale, result)}: mean, 50% and {percent(ci_prob)} intervals",
                 fontsize=10,
@@ -318,7 +351,7 @@ def plot_pit(result):
         )
 
 
-def plot_prior_sensitivity(result, var_names: Sequence[str] | None = None, max_panels: int = 8):
+def plot_prior_sensitivity(result, var_names: Sequence[str] | None = None, max_panels: int = 6):
     """Posteriors under power-scaled priors and likelihoods (``alpha`` 0.8 and 1.25;
     ``arviz_plots.plot_psense_dist``). Needs ``log_prior`` and ``log_likelihood`` groups
     (see :func:`empathy_models.results.sensitivity.with_log_prior`)."""

@@ -129,7 +129,7 @@ def _fmt(v, col: str = "") -> str:
             return f"{v:,.0f}"
         return f"{v:.3f}"
     if isinstance(v, list | tuple):
-        return ", ".join(_fmt(x) for x in v)
+        return ", ".join(_fmt(x) for x in v) if len(v) else "none"
     if isinstance(v, dict):
         return json.dumps(v, default=str)
     return str(v)
@@ -155,6 +155,21 @@ def _summary(result, names, ci_prob: float) -> pd.DataFrame:
     table = table.rename(columns={lo[0]: "lower", hi[0]: "upper"})
     table.index.name = "quantity"
     return table
+
+
+def _compact(frame: pd.DataFrame, ci_prob: float) -> pd.DataFrame:
+    """Merge ``c``, ``c_lower``, ``c_upper`` columns into one ``c`` column of
+    ``"mean [lower, upper]"`` text, so wide interval tables fit the page."""
+    out = frame.copy()
+    for c in list(frame.columns):
+        lo, hi = f"{c}_lower", f"{c}_upper"
+        if lo in frame.columns and hi in frame.columns:
+            out[c] = [
+                f"{_fmt(m)} [{_fmt(a)}, {_fmt(b)}]"
+                for m, a, b in zip(frame[c], frame[lo], frame[hi], strict=True)
+            ]
+            out = out.drop(columns=[lo, hi]).rename(columns={c: f"{c} ({percent(ci_prob)})"})
+    return out
 
 
 def _base(label: str) -> str:
@@ -431,8 +446,7 @@ def _summary_section(result, ci_prob, diag, problems, psense) -> Section:
         pairs.append(
             (
                 "probabilities",
-                "; ".join(f"P({probability_words(k)}) = {v:.3f}" for k, v in shown)
-                + ("; ..." if len(probs) > 4 else ""),
+                "; ".join(f"{k} = {v:.3f}" for k, v in shown) + ("; ..." if len(probs) > 4 else ""),
             )
         )
     return Section("Summary", "summary", [_key_values(pairs)])
@@ -613,9 +627,9 @@ def _ppc_section(result) -> Section:
         Figure(
             ppc,
             "posterior predictive densities",
-            "Densities of data sets simulated from the posterior (light) over the observed "
-            "data's density (dark) (arviz_plots.plot_ppc_dist). Replicates draw new random "
-            "effects, so this checks the whole variance structure.",
+            "Distributions of 50 data sets simulated from the posterior (light) over the "
+            "observed data's (dark) (arviz_plots.plot_ppc_dist). Replicates draw new random "
+            "effects where the model has them, so this checks the whole variance structure.",
         )
     ]
     pit = plot_pit(result)
@@ -627,7 +641,10 @@ def _ppc_section(result) -> Section:
                 "Probability integral transform: for each observation P(replicate ≤ observed); "
                 "for a calibrated model these are uniform and the ECDF difference stays inside "
                 "the envelope (arviz_plots.plot_ppc_pit). An S shape means the predictive "
-                "spread is too wide or too narrow.",
+                "spread is too wide or too narrow. The envelope assumes independent "
+                "observations: within a therapist or client the PIT values are correlated (the "
+                "replicates draw new group effects), so with many rows per group small "
+                "excursions are expected and the p-value overstates the evidence of misfit.",
             )
         )
     return Section("Posterior predictive check", "ppc", [Row(blocks)])
@@ -692,7 +709,7 @@ def _family_section(result, ci_prob) -> Section | None:
             blocks.append(Text(item.note))
         row = []
         if item.table is not None:
-            row.append(Table(item.table))
+            row.append(Table(_compact(item.table, ci_prob)))
         if item.figure is not None:
             row.append(Figure(item.figure, item.title))
         blocks.append(Row(row))
@@ -835,12 +852,17 @@ def build_report(result: Result, ci_prob: float = CI_PROB) -> list[Section]:
 # -- rendering --------------------------------------------------------------------------------
 def _figure_png(obj) -> bytes:
     import matplotlib.pyplot as plt
+    from PIL import Image
 
     fig = obj.get_viz("figure") if hasattr(obj, "get_viz") else obj
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", facecolor="white")
     plt.close(fig)
-    return buf.getvalue()
+    # a 256-colour palette keeps line art and text sharp at a third of the size
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=256)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _inline(text: str) -> str:

@@ -59,6 +59,12 @@ def test_recovers_beta_therapist_different_from_beta_client():
         assert lo < truth[name] < hi, (name, lo, mean, hi, truth[name])
     # the data tell beta_therapist (-4) from beta_client (-1)
     assert r.prob("beta_therapist_minus_client", 0, "<") > 0.9
+    table = em.contributions_table(r).set_index("quantity")
+    for name in ("beta_therapist", "beta_client", "beta_session", "beta_therapist_minus_client"):
+        assert table.loc[name, "lower"] < truth[name] < table.loc[name, "upper"], name
+    assert table.loc["beta_therapist_minus_client", "p_lt_0"] == pytest.approx(
+        r.prob("beta_therapist_minus_client", 0, "<")
+    )
     summary = r.data_summary
     assert summary["outcome_units_used"] == 40 * 6 * 7
     assert summary["outcome_dropped_by_reason"] == {

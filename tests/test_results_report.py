@@ -8,7 +8,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +170,19 @@ def test_renders_in_headless_chromium(html_report, tmp_path):
     assert ink.mean() > 0.02  # text, tables and figures, not an empty page
     assert ink[:150].mean() > 0.005  # the title and navigation at the top
     assert ink[:, 600:].any(axis=0).mean() > 0.3  # content across the page's width
+
+
+def test_example_fast(tmp_path):
+    """examples/report.py (the script behind docs/report_example.html) in its fast mode."""
+    script = Path(__file__).resolve().parents[1] / "examples" / "report.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--fast", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (tmp_path / "report_example.html").read_text(encoding="utf-8")
+    assert "data/simulated_study/sessions.csv" in html
+    assert "2,400" in html  # rows used of the shipped study
+    assert (tmp_path / "report_example.nc").exists()

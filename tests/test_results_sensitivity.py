@@ -16,7 +16,7 @@ import xarray as xr
 from conftest import RESULTS_FIT, nested_sessions
 
 import empathy_models as em
-from empathy_models.models import circuit, moderation, raters
+from empathy_models.models import circuit, contributions, form, meta, moderation, raters
 from empathy_models.results.result import Result
 from empathy_models.results.sensitivity import (
     NOT_PRIOR_PREFIXES,
@@ -36,6 +36,12 @@ def _models():
     yield "moderation (MvNormal)", em.ModeratedEffects(outcome="outcome"), d
     d, _ = circuit.simulate_circuit(4, 2, 2, 8, seed=1)
     yield "circuit", em.EmotionalCircuit(), d
+    d, _ = contributions.simulate_contributions(6, 3, 4, seed=1)
+    yield "contributions", em.Contributions(predictor="alliance", outcome="outcome"), d
+    d, _ = form.simulate_form_data(n_therapists=6, seed=1)
+    yield "form", em.FunctionalForm(outcome="outcome", predictor="empathy"), d
+    d, _ = meta.simulate_meta(12, moderator={"client": 0.2, "observer": 0.3}, seed=1)
+    yield "meta", em.MetaAnalysis(r="r", n="n", study="study", moderators=("rater",)), d
 
 
 CASES = list(_models())

@@ -17,6 +17,7 @@ from empathy_models.results.circuit import (
     therapist_table,
 )
 from empathy_models.results.compare import compare
+from empathy_models.results.contributions import contributions_table
 from empathy_models.results.figures import (
     plot_pit,
     plot_posterior,
@@ -46,6 +47,7 @@ from empathy_models.results.variance import plot_shares, shares_table
 
 #: Post-fit tables, also exported from the package root (``em.shares_table(result)``).
 TABLES = (
+    "contributions_table",
     "contrast_table",
     "corr_table",
     "effects_table",
@@ -63,6 +65,7 @@ __all__ = [
     "TABLES",
     "Result",
     "compare",
+    "contributions_table",
     "contrast_table",
     "corr_table",
     "effects_table",

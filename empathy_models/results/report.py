@@ -55,6 +55,7 @@ from empathy_models.results.style import percent, quantiles
 FAMILY_MODULES = {
     "variance": "variance",
     "raters": "raters",
+    "contributions": "contributions",
     "form": "form",
     "moderation": "moderation",
     "circuit": "circuit",
@@ -66,7 +67,7 @@ FIGURE_DPI = 96
 # -- blocks of the report ----------------------------------------------------------------------
 @dataclass
 class Text:
-    """A paragraph; ```code``` spans are kept as code."""
+    """A paragraph; spans between backticks are set as code."""
 
     text: str
     note: bool = False
@@ -123,6 +124,10 @@ def _fmt(v, col: str = "") -> str:
             return "–" if np.isnan(v) else str(v)
         if col.startswith("ess") or col in ("rows", "count", "n"):
             return f"{v:,.0f}"
+        if col.startswith("mcse"):
+            return f"{v:.2g}"
+        if col in ("prior", "likelihood"):  # power-scaling sensitivities, read against 0.05
+            return f"{v:.3f}"
         if v != 0 and abs(v) < 1e-3:
             return f"{v:.2e}"
         if abs(v) >= 1e4:
@@ -221,7 +226,7 @@ _PROB_WORDS = {
     "p_two_lines_opposite": "the slopes either side of the vertex have opposite signs",
     "p_two_lines_optimum": "the two-lines slopes change sign the way an optimum needs",
 }
-_PROB_RE = re.compile(r"^P\((?P<q>.+?) (?P<op>[<>]) (?P<t>[-+0-9.eE]+)\)$")
+_PROB_RE = re.compile(r"^P\((?P<q>[^<>]+?) (?P<op>[<>]) (?P<t>[^()<>]+)\)$")
 
 
 def probability_words(key: str) -> str:
@@ -754,7 +759,11 @@ def _sensitivity_section(result, psense) -> Section:
         Text(verdict),
         Table(psense, caption="Power-scaling sensitivity"),
     ]
-    fig = plot_prior_sensitivity(result, [_base(i) for i in psense.index])
+    # the flagged and most prior-sensitive quantities first
+    order = psense.assign(_ok=psense["diagnosis"] == "✓").sort_values(
+        ["_ok", "prior"], ascending=[True, False]
+    )
+    fig = plot_prior_sensitivity(result, list(dict.fromkeys(_base(i) for i in order.index)))
     if fig is not None:
         blocks.append(
             Figure(

@@ -95,6 +95,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None] | str | bytes) 
         if tmp.is_file():
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; use the usual mode
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -104,6 +105,12 @@ def atomic_write(path: str | Path, write: Callable[[Path], None] | str | bytes) 
         elif tmp.exists():
             tmp.unlink()
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: str | Path, obj: Any, *, indent: int | None = 2) -> Path:

@@ -9,7 +9,7 @@ import pandas as pd
 from empathy_models.data.roles import Roles
 from empathy_models.inference.fit import fit
 from empathy_models.models.variance import VariancePartition
-from empathy_models.results.plots import plot_shares
+from empathy_models.results.variance import plot_shares
 
 MEASURES = ("alliance", "affect_sharing", "mentalizing", "empathic_concern")
 

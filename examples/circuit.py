@@ -42,8 +42,13 @@ def main(argv: list[str] | None = None) -> dict:
 
     import empathy_models as em
     from empathy_models.data.simulate import load_shipped_study
-    from empathy_models.models.circuit import EmotionalCircuit, impulse_response, therapist_table
-    from empathy_models.results.plots_circuit import plot_coupling_forest, plot_impulse_response
+    from empathy_models.models.circuit import EmotionalCircuit
+    from empathy_models.results.circuit import (
+        impulse_response,
+        plot_coupling_forest,
+        plot_impulse_response,
+        therapist_table,
+    )
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

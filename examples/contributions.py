@@ -41,7 +41,8 @@ import pandas as pd  # noqa: E402
 import empathy_models as em  # noqa: E402
 from empathy_models.data.simulate import load_shipped_study, simulate_contributions  # noqa: E402
 from empathy_models.models.contributions import Contributions  # noqa: E402
-from empathy_models.models.raters import RaterPartition, corr_table  # noqa: E402
+from empathy_models.models.raters import RaterPartition  # noqa: E402
+from empathy_models.results.raters import corr_table  # noqa: E402
 
 SUBCOMPONENTS = ("affect_sharing", "mentalizing", "empathic_concern")
 PARAMS = ("beta_therapist", "beta_client", "beta_session", "beta_therapist_minus_client")

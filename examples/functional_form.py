@@ -27,9 +27,9 @@ import pandas as pd
 from empathy_models.data.roles import Roles
 from empathy_models.data.simulate import simulate_form_data
 from empathy_models.inference.fit import fit
-from empathy_models.models.form import FunctionalForm, optimum_table
+from empathy_models.models.form import FunctionalForm
 from empathy_models.results.compare import compare
-from empathy_models.results.plots_form import plot_form
+from empathy_models.results.form import optimum_table, plot_form
 
 
 def load_data(seed: int, fast: bool) -> tuple[pd.DataFrame, dict, list[str], str]:
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     print(
         f"optimum (symptom minimum) at empathy {row['vertex']:.2f}, 90% interval "
-        f"[{row['vertex_q05']:.2f}, {row['vertex_q95']:.2f}]; true vertex {true_vertex}"
+        f"[{row['vertex_lower']:.2f}, {row['vertex_upper']:.2f}]; true vertex {true_vertex}"
         + (
             f" (marginal over interventions {marginal['vertex']:.3f})"
             if marginal.get("vertex") is not None

@@ -27,8 +27,7 @@ import pandas as pd
 
 import empathy_models as em
 from empathy_models.data.simulate import simulate_meta
-from empathy_models.models.meta import leave_one_study_out
-from empathy_models.results.plots_meta import plot_forest, plot_funnel
+from empathy_models.results.meta import leave_one_study_out, plot_funnel, plot_meta_forest
 
 #: Illustrative true correlations by rater perspective (SIMULATED, not published estimates).
 TRUE_R = {"client": 0.30, "observer": 0.26, "therapist": 0.20}
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
     pd.DataFrame(rows).to_csv(args.out / "pooled_r_by_rater.csv", index=False)
     leave_one_study_out(pooled).to_csv(args.out / "leave_one_study_out.csv", index=False)
-    plot_forest(by_rater, args.out / "forest.png")
+    plot_meta_forest(by_rater, args.out / "forest.png")
     plot_funnel(pooled, args.out / "funnel.png")
     s = pooled.summary()
     report = {

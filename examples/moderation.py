@@ -49,10 +49,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     import empathy_models as em
-    from empathy_models.models.moderation import ModeratedEffects, contrast_table, slope_table
-    from empathy_models.results.plots_moderation import (
+    from empathy_models.models.moderation import ModeratedEffects
+    from empathy_models.results.moderation import (
+        contrast_table,
         plot_conditional_effects,
         plot_contrast_forest,
+        slope_table,
     )
 
     args.out.mkdir(parents=True, exist_ok=True)

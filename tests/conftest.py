@@ -71,3 +71,29 @@ def ema_df():
     rows = df.loc[df.index.repeat(3)].reset_index(drop=True)
     rows["moment"] = np.tile([1, 2, 3], len(df))
     return rows
+
+
+#: Sampler settings of the small fits shared by the results tests (report, tables, sensitivity).
+RESULTS_FIT = {"draws": 300, "tune": 300, "chains": 2, "seed": 4, "progressbar": False}
+
+
+@pytest.fixture(scope="session")
+def variance_csv(tmp_path_factory):
+    """A 300-row three-level data set written to CSV (15 therapists x 4 clients x 5 sessions)."""
+    df, _ = nested_sessions(n_therapists=15, clients=4, sessions=5, seed=21)
+    path = tmp_path_factory.mktemp("data") / "sessions.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def variance_result(variance_csv):
+    """A small variance partition fitted from a CSV path, with posterior predictive draws."""
+    import warnings
+
+    import empathy_models as em
+
+    spec = em.VariancePartition("alliance", covariates=("x",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return em.fit(spec, str(variance_csv), posterior_predictive=True, **RESULTS_FIT)

@@ -30,10 +30,9 @@ from empathy_models.models.circuit import (
     TherapistCovariateError,
     UnequalSpacingWarning,
     circuit_loglik,
-    impulse_response,
     lag_pairs,
-    therapist_table,
 )
+from empathy_models.results.circuit import impulse_response, therapist_table
 
 FIT = {"chains": 2, "backend": "jax", "progressbar": False}
 
@@ -270,7 +269,7 @@ def test_results_tables_impulse_response_and_roundtrip(recovery, tmp_path):
     assert one.loc[one["step"] == 1, "mean"].item() == pytest.approx(want, rel=1e-8)
     assert one.loc[one["step"] == 0, "mean"].item() == 0.0
     assert (irf["lower"] <= irf["mean"]).all() and (irf["mean"] <= irf["upper"]).all()
-    from empathy_models.results.plots_circuit import plot_coupling_forest, plot_impulse_response
+    from empathy_models.results.circuit import plot_coupling_forest, plot_impulse_response
 
     plot_coupling_forest(res, tmp_path / "forest.png")
     plot_impulse_response(impulse_response(res, steps=5), tmp_path / "irf.png")

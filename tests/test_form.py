@@ -28,8 +28,9 @@ from click.testing import CliRunner
 import empathy_models as em
 from empathy_models.data.simulate import simulate_form_data
 from empathy_models.errors import ConfigError, MissingColumnError
-from empathy_models.models.form import ClientOutcomeError, FunctionalForm, optimum_table
+from empathy_models.models.form import ClientOutcomeError, FunctionalForm
 from empathy_models.results.compare import compare
+from empathy_models.results.form import optimum_table
 from empathy_models.results.result import Result
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,7 +159,7 @@ def test_save_load_and_cli_compare(inverted_u, tmp_path):
 
 
 def test_plot(inverted_u, tmp_path):
-    from empathy_models.results.plots_form import plot_form
+    from empathy_models.results.form import plot_form
 
     plot_form(inverted_u[2], tmp_path / "form.png")
     assert (tmp_path / "form.png").stat().st_size > 1000

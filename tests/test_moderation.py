@@ -19,7 +19,8 @@ import pytest
 import empathy_models as em
 from empathy_models.data.simulate import simulate_moderation_data
 from empathy_models.errors import ConfigError, TooFewGroupsError, UnknownLevelError
-from empathy_models.models.moderation import ModeratedEffects, contrast_table, slope_table
+from empathy_models.models.moderation import ModeratedEffects
+from empathy_models.results.moderation import contrast_table, slope_table
 
 ROOT = Path(__file__).resolve().parents[1]
 # 700 warm-up draws: with 300, step size and mass matrix are not settled for the therapist
@@ -68,9 +69,9 @@ def test_sign_flip_recovered(flip):
     slopes = slope_table(result, between=False).set_index(["subcomponent", "intervention"])
     assert len(slopes) == 6
     assert (
-        slopes.loc[("affect_sharing", "ERP"), "q95"]
+        slopes.loc[("affect_sharing", "ERP"), "upper"]
         < 0
-        < slopes.loc[("affect_sharing", "MI"), "q05"]
+        < slopes.loc[("affect_sharing", "MI"), "lower"]
     )
     table = contrast_table(result, between=False)
     a = table.set_index("subcomponent").loc["affect_sharing"]
@@ -90,7 +91,7 @@ def test_sign_flip_recovered(flip):
 
 
 def test_figures_and_save(flip, tmp_path):
-    from empathy_models.results.plots_moderation import (
+    from empathy_models.results.moderation import (
         plot_conditional_effects,
         plot_contrast_forest,
     )
@@ -117,7 +118,7 @@ def _null_batch(n):
             seed=100 + seed, n_therapists=12, sessions_per_client=6, slopes=slopes
         )
         table = contrast_table(_fit(df, seed=seed), between=False)
-        covered += list((table["q05"] < 0) & (table["q95"] > 0))
+        covered += list((table["lower"] < 0) & (table["upper"] > 0))
     return np.array(covered)
 
 

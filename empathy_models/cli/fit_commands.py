@@ -83,7 +83,7 @@ def _moderation_roles(roles: Roles, spec: dict) -> None:
 
 
 def _moderation_after(result, outputs: dict) -> None:
-    from empathy_models.models.moderation import contrast_table
+    from empathy_models.results.moderation import contrast_table
 
     table = contrast_table(result)
     echo(table.to_string(index=False, float_format="{:.3f}".format))
@@ -102,20 +102,20 @@ def _circuit_after(result, outputs: dict) -> None:
         f"unequal spacing: {pairs.get('unequal_spacing')}"
     )
     if outputs.get("irf_csv") is not None:
-        from empathy_models.models.circuit import impulse_response
+        from empathy_models.results.circuit import impulse_response
 
         write_csv(impulse_response(result, steps=10), outputs["irf_csv"], index=False)
 
 
 def _meta_after(result, outputs: dict) -> None:
     if outputs.get("loo_csv") is not None:
-        from empathy_models.models.meta import leave_one_study_out
+        from empathy_models.results.meta import leave_one_study_out
 
         write_csv(leave_one_study_out(result), outputs["loo_csv"], index=False)
     if outputs.get("forest") is not None or outputs.get("funnel") is not None:
-        from empathy_models.results.plots_meta import plot_forest, plot_funnel
+        from empathy_models.results.meta import plot_funnel, plot_meta_forest
 
-        for name, plot in (("forest", plot_forest), ("funnel", plot_funnel)):
+        for name, plot in (("forest", plot_meta_forest), ("funnel", plot_funnel)):
             if outputs.get(name) is not None:
                 plot(result, outputs[name])
                 echo(f"wrote {outputs[name]}")
@@ -248,7 +248,8 @@ def run_fit(family: str, data: Path, **values) -> None:
     spec = getattr(importlib.import_module(module), name)(**spec_kw)
     from empathy_models.inference.fit import fit
 
-    result = fit(spec, frame, roles, **sampler_kw)
+    pp = outputs.get("posterior_predictive")
+    result = fit(spec, frame, roles, posterior_predictive=pp is not False, **sampler_kw)
     write_outputs(result, outputs.get("out", Path(f"{family}.nc")), outputs.get("summary_csv"))
     if cli.after is not None:
         cli.after(result, outputs)

@@ -4,7 +4,7 @@
 * Column mapping: one per role of :class:`~empathy_models.data.roles.Roles` (``none`` switches
   a role off) and ``--crossed``.
 * Sampler settings: one per field of :class:`~empathy_models.inference.samplers.SamplerSettings`.
-* Output: ``--out`` and ``--summary-csv``.
+* Output: ``--out``, ``--summary-csv`` and ``--posterior-predictive``.
 
 Every generated option has a ``section`` (its heading in ``--help``) and a ``target``
 (``"spec.<field>"``, ``"role.<role>"``, ``"sampler.<field>"`` or ``"output.<name>"``). Its
@@ -264,6 +264,13 @@ def output_options(default_out: str) -> list[GeneratedOption]:
             "Output",
             type=click.Path(path_type=Path, dir_okay=False),
             help="Also write the summary table as CSV.",
+        ),
+        option(
+            ["--posterior-predictive/--no-posterior-predictive"],
+            "output.posterior_predictive",
+            "Output",
+            shown=True,
+            help="Store replicated data from the posterior (the report's predictive checks).",
         ),
     ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pymc as pm
@@ -14,6 +16,7 @@ from empathy_models.data.validation import PreparedData
 from empathy_models.inference.diagnostics import diagnose
 from empathy_models.inference.samplers import SamplerSettings, sample
 from empathy_models.results.result import Result, frame_digest, training_data_group
+from empathy_models.results.sensitivity import log_prior as prior_log_density
 
 
 def fit(
@@ -23,6 +26,7 @@ def fit(
     *,
     settings: SamplerSettings | None = None,
     log_likelihood: bool = True,
+    log_prior: bool = True,
     posterior_predictive: bool = False,
     prior_predictive: int = 0,
     warn: bool = True,
@@ -46,6 +50,10 @@ def fit(
     log_likelihood
         Store the pointwise log-likelihood for LOO (per unit the model defines; see the
         model's docs).
+    log_prior
+        Store the log prior density of every draw (group ``log_prior``), which prior
+        sensitivity by power-scaling needs
+        (:func:`~empathy_models.results.sensitivity.prior_sensitivity`).
     posterior_predictive, prior_predictive
         Draw posterior predictive samples; draw this many prior predictive samples.
     warn
@@ -76,6 +84,17 @@ def fit(
         idata["log_likelihood"] = xr.DataTree(spec.log_likelihood(idata, prepared, built))
         # Every family scores the outcome on the user's scale (see Built.loglik_offset).
         idata.attrs["log_likelihood_scale"] = "original"
+    if log_prior:
+        try:
+            idata["log_prior"] = xr.DataTree(
+                prior_log_density(built.model, idata["posterior"].to_dataset())
+            )
+        except Exception as exc:  # never lose a fit to the sensitivity check
+            warnings.warn(
+                f"log prior not stored ({exc}); prior sensitivity is unavailable for this fit",
+                UserWarning,
+                stacklevel=2,
+            )
     if posterior_predictive:
         pp = spec.posterior_predictive(idata, prepared, built, seed=settings.seed + 2)
         if pp is not None:
@@ -100,6 +119,7 @@ def fit(
             "reported": _io.dumps(reported),
             "training_columns": _io.dumps(cols),
             "data_digest": frame_digest(prepared.frame),
+            "data_source": str(data) if isinstance(data, str | Path) else "",
             "probabilities": _io.dumps(built.probabilities),
             "info": _io.dumps(built.info),
         }

@@ -812,118 +812,11 @@ def circuit_loglik(des, phi_cc, phi_tt, phi_ct, phi_tc, means, sds, innov):
     return ll
 
 
-# -- derived quantities ----------------------------------------------------------------------
-def impulse_response(
-    result,
-    steps: int = 10,
-    *,
-    therapist: str | None = None,
-    generalized: bool = True,
-    ci_prob: float = 0.9,
-) -> pd.DataFrame:
-    """Impulse responses of the fitted circuit, with credible bands from posterior draws.
-
-    A shock of one innovation SD in the client's (or the therapist's) affect at step 0; the
-    response of both affects ``k`` moments later is ``B^k s`` (original scale), with ``B``
-    the VAR matrix of the phase (held fixed) at the population coupling ``phi_tc_mean`` (or at
-    one therapist's ``phi_tc``). ``generalized=True`` (Pesaran-Shin) lets the other affect
-    move at step 0 as the innovation correlation implies (``s = Sigma e_j / sd_j``);
-    otherwise ``s = sd_j e_j``. The client -> therapist -> client loop shows as the client's
-    own response exceeding ``phi_cc^k``.
-
-    Returns
-    -------
-    DataFrame with columns ``phase``, ``shock``, ``response``, ``step``, ``mean``, ``lower``,
-    ``upper`` (equal-tailed ``ci_prob`` interval).
-    """
-    post = result.posterior
-    st = post.stack(sample=("chain", "draw"))
-    phi_cc = st["phi_cc"].values
-    phi_tt = st["phi_tt"].values
-    phi_ct = st["phi_ct"].values
-    if therapist is None:
-        tc = st["phi_tc_mean"].transpose("phase", "sample").values
-    else:
-        tc = st["phi_tc"].sel(therapist=therapist).transpose("phase", "sample").values
-    phases = [str(p) for p in post["phase"].values]
-    sc, sT, r = (
-        st["sigma_client"].values,
-        st["sigma_therapist"].values,
-        st["innovation_corr"].values,
-    )
-    lo, hi = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
-    rows = []
-    names = ("client", "therapist")
-    for pi, ph in enumerate(phases):
-        B = np.zeros((len(phi_cc), 2, 2))
-        B[:, 0, 0], B[:, 0, 1], B[:, 1, 0], B[:, 1, 1] = phi_cc, phi_ct, tc[pi], phi_tt
-        for j, shock in enumerate(names):
-            if generalized:
-                sdj = sc if j == 0 else sT
-                cov = r * sc * sT
-                vec = np.stack([sc**2, cov], 1) if j == 0 else np.stack([cov, sT**2], 1)
-                vec = vec / sdj[:, None]
-            else:
-                vec = np.zeros((len(phi_cc), 2))
-                vec[:, j] = sc if j == 0 else sT
-            x = vec
-            for k in range(steps + 1):
-                for i, resp in enumerate(names):
-                    v = x[:, i]
-                    rows.append(
-                        {
-                            "phase": ph,
-                            "shock": shock,
-                            "response": resp,
-                            "step": k,
-                            "mean": float(v.mean()),
-                            "lower": float(np.quantile(v, lo)),
-                            "upper": float(np.quantile(v, hi)),
-                        }
-                    )
-                x = np.einsum("sij,sj->si", B, x)
-    return pd.DataFrame(rows)
-
-
-def therapist_table(result, ci_prob: float = 0.9) -> pd.DataFrame:
-    """Per-therapist couplings by phase and throttle, with intervals and probabilities.
-
-    Columns: ``therapist``, ``phi_tc[<phase>]`` means and intervals, ``eta_phi_tc`` (the
-    therapist's coupling deviation shared by all phases, beyond what the covariate predicts;
-    negative = couples less, i.e. regulates) with ``p_eta_lt_0``, ``throttle`` mean and interval,
-    ``p_throttle_lt_0`` and ``p_throttle_below_mean`` (probability that the therapist's
-    throttle is stronger, i.e. more negative, than the population throttle).
-    """
-    post = result.posterior
-    lo, hi = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
-    phi = post["phi_tc"]
-    out = pd.DataFrame({"therapist": [str(t) for t in post["therapist"].values]})
-    for ph in post["phase"].values:
-        v = phi.sel(phase=ph)
-        out[f"phi_tc[{ph}]"] = v.mean(("chain", "draw")).values
-        out[f"phi_tc[{ph}]_lower"] = v.quantile(lo, ("chain", "draw")).values
-        out[f"phi_tc[{ph}]_upper"] = v.quantile(hi, ("chain", "draw")).values
-    if "eta_phi_tc" in post:
-        eta = post["eta_phi_tc"]
-        out["eta_phi_tc"] = eta.mean(("chain", "draw")).values
-        out["p_eta_lt_0"] = (eta < 0).mean(("chain", "draw")).values
-    if "throttle_therapist" in post:
-        th = post["throttle_therapist"]
-        out["throttle"] = th.mean(("chain", "draw")).values
-        out["throttle_lower"] = th.quantile(lo, ("chain", "draw")).values
-        out["throttle_upper"] = th.quantile(hi, ("chain", "draw")).values
-        out["p_throttle_lt_0"] = (th < 0).mean(("chain", "draw")).values
-        out["p_throttle_below_mean"] = (th < post["throttle"]).mean(("chain", "draw")).values
-    return out
-
-
 __all__ = [
     "CircuitData",
     "EmotionalCircuit",
     "TherapistCovariateError",
     "TooFewPairsError",
     "UnequalSpacingWarning",
-    "impulse_response",
     "lag_pairs",
-    "therapist_table",
 ]

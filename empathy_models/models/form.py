@@ -713,39 +713,8 @@ def two_lines_draws(
     return slopes[:, 0], slopes[:, 1]
 
 
-def optimum_table(result) -> pd.DataFrame:
-    """One-row table of the optimum evidence of a quadratic or smooth fit.
-
-    Columns: ``vertex`` median and 90% interval (``vertex_q05``, ``vertex_q95``), the
-    probabilities (``p_quadratic_negative``, ``p_curvature_optimum``, ``p_vertex_in_range``,
-    ``p_optimum``, ``p_two_lines_opposite``, ``p_two_lines_optimum``), the slopes' means, the
-    breakpoint, the observed range and ``optimum_reported`` (all criteria reach ``evidence``).
-    """
-    probs = result.probabilities
-    info = result.info
-    info = info.get("form_info", info)  # results written by version 0.1
-    if "vertex_median" not in info:
-        raise ConfigError("optimum_table needs a quadratic or smooth fit of the 'form' family")
-    post = result.posterior
-    row = {
-        "vertex": info["vertex_median"],
-        "vertex_q05": info["vertex_q05"],
-        "vertex_q95": info["vertex_q95"],
-        **probs,
-        "slope_below_vertex": float(post["slope_below_vertex"].mean()),
-        "slope_above_vertex": float(post["slope_above_vertex"].mean()),
-        "breakpoint": info["breakpoint"],
-        "range_q05": info["range_q05"],
-        "range_q95": info["range_q95"],
-        "optimum": info["optimum"],
-        "optimum_reported": info["optimum_reported"],
-    }
-    return pd.DataFrame([row])
-
-
 __all__ = [
     "ClientOutcomeError",
     "FunctionalForm",
-    "optimum_table",
     "two_lines_draws",
 ]

@@ -552,7 +552,7 @@ class ModeratedEffects(ModelSpec):
             idata["posterior"] = xr.DataTree(post)
         probs = {}
         for cname in ("contrast", "contrast_between"):
-            for row in _contrast_rows(post, cname, self.rope, self.rope_scale):
+            for row in contrast_probabilities(post, cname, self.rope, self.rope_scale):
                 key = f"{cname}[{row['subcomponent']}, {row['pair']}]"
                 probs[f"P({key} > 0)"] = row["p_gt_0"]
                 probs[f"pd({key})"] = row["pd"]
@@ -621,8 +621,18 @@ def client_marginal_loglik(resid, codes: np.ndarray, sd_client, sigma):
     return -0.5 * n * np.log(2 * np.pi) - (n - 1) * pt.log(sigma) - 0.5 * pt.log(denom) - 0.5 * quad
 
 
-# -- tables ----------------------------------------------------------------------------------
-def _contrast_rows(post: xr.Dataset, cname: str, rope: float, rope_scale: str) -> list[dict]:
+# -- probabilities of the contrasts ---------------------------------------------------------
+def contrast_probabilities(
+    post: xr.Dataset, cname: str, rope: float, rope_scale: str
+) -> list[dict]:
+    """Direction and ROPE probabilities of every ``(subcomponent, pair)`` contrast.
+
+    One dict per contrast: ``quantity``, ``subcomponent``, ``pair``, ``p_gt_0``, ``p_lt_0``,
+    probability of direction ``pd`` and ``p_rope``, the share of draws inside ``|c| < rope``
+    on the ``rope_scale`` (``"std"``: the standardized contrast; otherwise original units).
+    Used by :meth:`ModeratedEffects.postprocess` and by
+    :func:`empathy_models.results.moderation.contrast_table`.
+    """
     raw = post[cname]
     ref = post[f"{cname}_std"] if rope_scale == "std" else raw
     rows = []
@@ -637,72 +647,13 @@ def _contrast_rows(post: xr.Dataset, cname: str, rope: float, rope_scale: str) -
                     "quantity": cname,
                     "subcomponent": str(sub),
                     "pair": str(pair),
-                    "mean": float(v.mean()),
-                    "q05": float(np.quantile(v, 0.05)),
-                    "q95": float(np.quantile(v, 0.95)),
                     "p_gt_0": p_gt,
                     "p_lt_0": p_lt,
                     "pd": max(p_gt, p_lt),
                     "p_rope": float((np.abs(r) < rope).mean()),
-                    "rope": rope,
-                    "rope_scale": rope_scale,
                 }
             )
     return rows
-
-
-def contrast_table(
-    result, *, rope: float | None = None, rope_scale: str | None = None, between: bool = True
-) -> pd.DataFrame:
-    """Contrasts between interventions with probability of direction and ROPE share.
-
-    Parameters
-    ----------
-    result
-        A :class:`~empathy_models.Result` of a :class:`ModeratedEffects` fit.
-    rope, rope_scale
-        Override the ROPE stored with the result (default: the spec's ``rope`` and
-        ``rope_scale``).
-    between
-        Also list the between-client contrasts (``quantity == "contrast_between"``).
-
-    Returns
-    -------
-    DataFrame
-        One row per (quantity, subcomponent, pair): posterior ``mean``, 90% interval
-        ``q05``/``q95``, ``p_gt_0``, ``p_lt_0``, probability of direction ``pd`` and the share
-        of the posterior inside the ROPE ``p_rope``.
-    """
-    opts = result.config["options"]
-    rope = opts.get("rope", DEFAULT_ROPE) if rope is None else rope
-    rope_scale = opts.get("rope_scale", "std") if rope_scale is None else rope_scale
-    post = result.posterior
-    names = ["contrast", "contrast_between"] if between else ["contrast"]
-    rows = [r for n in names for r in _contrast_rows(post, n, rope, rope_scale)]
-    return pd.DataFrame(rows)
-
-
-def slope_table(result, *, between: bool = True) -> pd.DataFrame:
-    """Per-intervention slopes (original units) with 90% intervals and P(slope > 0)."""
-    post = result.posterior
-    rows = []
-    for name in ["slope", "slope_between"] if between else ["slope"]:
-        da = post[name]
-        for sub in da["subcomponent"].values:
-            for lv in da["intervention"].values:
-                v = da.sel(subcomponent=sub, intervention=lv).values.ravel()
-                rows.append(
-                    {
-                        "quantity": name,
-                        "subcomponent": str(sub),
-                        "intervention": str(lv),
-                        "mean": float(v.mean()),
-                        "q05": float(np.quantile(v, 0.05)),
-                        "q95": float(np.quantile(v, 0.95)),
-                        "p_gt_0": float((v > 0).mean()),
-                    }
-                )
-    return pd.DataFrame(rows)
 
 
 def _normal_parameters(prior: Prior, name: str) -> tuple[float, float]:
@@ -741,6 +692,4 @@ def _label_list(values) -> list:
 __all__ = [
     "CollinearityWarning",
     "ModeratedEffects",
-    "contrast_table",
-    "slope_table",
 ]

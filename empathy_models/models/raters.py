@@ -353,30 +353,3 @@ class RaterPartition(ModelSpec):
             {name: ("cell", d["y"]), "rater_index": ("cell", d["rater"])},
             coords={"cell": np.arange(len(d["y"]))},
         )
-
-
-def corr_table(result) -> pd.DataFrame:
-    """Cross-rater correlations at each level with 90% intervals and P(corr > 0)."""
-    post = result.posterior
-    rows = []
-    for name in [n for n in result.reported if n.startswith("corr_")]:
-        da = post[name]
-        labels = list(da["rater"].values)
-        for i in range(len(labels)):
-            for j in range(i + 1, len(labels)):
-                v = da.sel(rater=labels[i], rater2=labels[j]).values.ravel()
-                rows.append(
-                    {
-                        "level": name.removeprefix("corr_"),
-                        "rater_a": labels[i],
-                        "rater_b": labels[j],
-                        "mean": v.mean(),
-                        "q05": np.quantile(v, 0.05),
-                        "q95": np.quantile(v, 0.95),
-                        "p_gt_0": (v > 0).mean(),
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
-__all__ = ["RaterPartition", "RaterData", "UnknownRaterError", "corr_table"]

@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
@@ -567,22 +566,4 @@ def _collapse_cells(stats: dict, ll_top, b0, beta, sds: list, s2):
     return ll_top, mbar, 1.0 / P + sds[-2] ** 2, par_top
 
 
-def shares_table(result) -> pd.DataFrame:
-    """Shares of variance with 90% intervals and the probability of exceeding 5%."""
-    post = result.posterior
-    rows = []
-    for name in [n for n in result.reported if n.startswith("share_")]:
-        v = post[name].values.ravel()
-        rows.append(
-            {
-                "component": name.removeprefix("share_"),
-                "mean": v.mean(),
-                "q05": np.quantile(v, 0.05),
-                "q95": np.quantile(v, 0.95),
-                "p_gt_0.05": (v > 0.05).mean(),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-__all__ = ["VariancePartition", "shares_table"]
+__all__ = ["VariancePartition"]

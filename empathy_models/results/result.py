@@ -8,7 +8,6 @@ import warnings
 from pathlib import Path
 
 import arviz as az
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -16,6 +15,7 @@ from empathy_models import _io
 from empathy_models._version import __version__
 from empathy_models.errors import ResultFileError
 
+#: Probability of every credible interval the package reports unless told otherwise.
 CI_PROB = 0.9
 #: Attributes in which version 0.1 stored what ``info`` now holds.
 LEGACY_INFO_ATTRS = (
@@ -108,6 +108,11 @@ class Result:
                 except ValueError:  # plain strings, e.g. likelihood="marginalized"
                     out[legacy] = raw
         return out
+
+    @property
+    def data_source(self) -> str:
+        """The file the data were read from, when ``fit`` was given a path (else ``""``)."""
+        return str(self.idata.attrs.get("data_source", ""))
 
     @property
     def version(self) -> str:
@@ -225,4 +230,4 @@ def training_data_group(frame: pd.DataFrame) -> tuple[xr.Dataset, list[str]]:
     return xr.Dataset(data, coords={"row": idx}), [str(c) for c in frame.columns]
 
 
-__all__ = ["Result", "load_result", "frame_digest", "np"]
+__all__ = ["CI_PROB", "Result", "frame_digest", "load_result"]

@@ -67,6 +67,7 @@ def fit_replicate(
         data,
         settings=settings.replace(seed=int(seed), progressbar=False, cores=1),
         log_likelihood=False,
+        log_prior=False,
         warn=False,
         reuse_compiled=True,
     )

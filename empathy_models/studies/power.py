@@ -144,7 +144,8 @@ class PowerTask:
         }
 
     def _optimum(self, study, seed: int) -> dict:
-        from empathy_models.models.form import FunctionalForm, optimum_table
+        from empathy_models.models.form import FunctionalForm
+        from empathy_models.results.form import optimum_table
 
         spec = FunctionalForm(
             outcome="outcome", predictor="empathy", form="quadratic", evidence=EVIDENCE
@@ -157,8 +158,8 @@ class PowerTask:
             "quantity": "vertex",
             "truth": float(truth.get("vertex", np.nan)) if isinstance(truth, dict) else np.nan,
             "mean": float(row["vertex"]),
-            "q05": float(row["vertex_q05"]),
-            "q95": float(row["vertex_q95"]),
+            "q05": float(row["vertex_lower"]),
+            "q95": float(row["vertex_upper"]),
             "probability": float(row.get("p_optimum", np.nan)),
             "detected": bool(row["optimum_reported"]),
             "divergences": info["divergences"],

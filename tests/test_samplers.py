@@ -106,3 +106,42 @@ def test_second_process_loads_the_compiled_model_from_the_disk_cache(tmp_path):
     assert runs[0]["disk_cache_hits"] == 0
     assert runs[1]["disk_cache_hits"] >= 1
     assert (tmp_path / "cache" / "numba").is_dir() and (tmp_path / "cache" / "pytensor").is_dir()
+
+
+def _variance_pair():
+    spec = em.VariancePartition("alliance")
+    a = nested_sessions(n_therapists=8, clients=3, sessions=4, seed=1)[0]
+    b = nested_sessions(n_therapists=8, clients=3, sessions=4, seed=2)[0]
+    return spec, a, b, "share_therapist"
+
+
+def _meta_pair():
+    from empathy_models.data.simulate import simulate_meta
+
+    kw = {"effects_per_study": (1, 3), "tau_study": 0.1, "moderator": {"a": 0, "b": 0.1}}
+    a = simulate_meta(12, seed=1, **kw)[0]
+    b = a.assign(r=np.clip(a["r"] + 0.05, -0.9, 0.9))  # same design, other effects
+    return em.MetaAnalysis(r="r", n="n", study="study", moderators=("rater",)), a, b, "mu"
+
+
+@pytest.mark.parametrize("pair", [_variance_pair, _meta_pair], ids=["variance", "meta"])
+def test_compiled_sampler_is_reused_for_data_of_the_same_design(pair):
+    """Two data sets of one design share a structure key; the second fit reuses the first
+    one's compiled sampler (no compilation) and gives the same draws as a fresh compile."""
+    import warnings
+
+    from empathy_models.inference.samplers import SamplerSettings, clear_compiled, structure_key
+
+    spec, a, b, name = pair()
+    settings = SamplerSettings(draws=100, tune=100, chains=1, seed=4, progressbar=False)
+    keys = [structure_key(spec.build(spec.prepare(d)).model, settings) for d in (a, b)]
+    assert keys[0] == keys[1]
+    clear_compiled()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = em.fit(spec, a, settings=settings, reuse_compiled=True, log_likelihood=False)
+        reused = em.fit(spec, b, settings=settings, reuse_compiled=True, log_likelihood=False)
+        fresh = em.fit(spec, b, settings=settings, log_likelihood=False)
+    assert first.timing["compiled"] and not reused.timing["compiled"]
+    np.testing.assert_allclose(reused.posterior[name].values, fresh.posterior[name].values)
+    assert not np.allclose(reused.posterior[name].values, first.posterior[name].values)

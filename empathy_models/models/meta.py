@@ -524,6 +524,7 @@ class MetaAnalysis(ModelSpec):
         x_mean = np.where(numeric, loc, 0.0)
         x_sd = np.where(numeric, sd, 1.0)
         Xs = (X - x_mean) / x_sd if X.shape[1] else X
+        loc_mean, loc_sd = x_mean, x_sd
         multilevel = self.is_multilevel(data)
         study_codes, study_labels = self._study_codes(data)
         priors = self.resolved_priors()
@@ -534,9 +535,18 @@ class MetaAnalysis(ModelSpec):
             if t["kind"] == "categorical":
                 coords[f"{t['name']}_level"] = t["levels"]
         with pm.Model(coords=coords) as model:
+            # the data enter as pm.Data: a compiled sampler is reused for another table of
+            # the same design (simulation studies; see inference.samplers.structure_key)
+            ys = pm.Data("effects_std", ys)
+            vs = pm.Data("variances_std", vs)
+            log_s = pm.Data("log_scale", np.log(s))
+            s_data = pm.math.exp(log_s)
             mu_std = priors["mu"].create_variable("mu_std")
             m = mu_std
             if X.shape[1]:
+                Xs = pm.Data("moderators_std", Xs)
+                x_mean = pm.Data("moderator_means", x_mean)
+                x_sd = pm.Data("moderator_sds", x_sd)
                 beta_std = with_dims(priors["beta"], "term").create_variable("beta_std")
                 m = m + pt.dot(Xs, beta_std)
             tau_std = priors["tau"].create_variable("tau_std")
@@ -545,15 +555,15 @@ class MetaAnalysis(ModelSpec):
             if multilevel:
                 tau_s_std = priors["tau_study"].create_variable("tau_study_std")
                 ll = _compound_symmetry_loglik(e, d, tau_s_std**2, study_codes, len(study_labels))
-                ll = ll - np.bincount(study_codes, minlength=len(study_labels)) * np.log(s)
+                ll = ll - np.bincount(study_codes, minlength=len(study_labels)) * log_s
             else:
-                ll = -0.5 * (LOG2PI + pt.log(d) + e**2 / d) - np.log(s)
+                ll = -0.5 * (LOG2PI + pt.log(d) + e**2 / d) - log_s
             pm.Potential("meta_loglik", ll.sum())
             unit = "study" if multilevel else "effect"
             # original scale
             if X.shape[1]:
-                coef = beta_std * s / x_sd
-                mu = pm.Deterministic("mu", s * mu_std - pt.sum(coef * x_mean))
+                coef = beta_std * s_data / x_sd
+                mu = pm.Deterministic("mu", s_data * mu_std - pt.sum(coef * x_mean))
                 for t in terms:
                     if t["kind"] == "numeric":
                         pm.Deterministic(f"beta_{t['name']}", coef[t["cols"][0]])
@@ -562,12 +572,12 @@ class MetaAnalysis(ModelSpec):
                             f"beta_{t['name']}", coef[t["cols"]], dims=f"{t['name']}_level"
                         )
             else:
-                mu = pm.Deterministic("mu", s * mu_std)
-            tau = pm.Deterministic("tau", s * tau_std)
+                mu = pm.Deterministic("mu", s_data * mu_std)
+            tau = pm.Deterministic("tau", s_data * tau_std)
             tau2 = pm.Deterministic("tau2", tau**2)
-            vt = typical_variance(v)
+            vt = pm.Data("typical_variance", typical_variance(v))
             if multilevel:
-                tau_s = pm.Deterministic("tau_study", s * tau_s_std)
+                tau_s = pm.Deterministic("tau_study", s_data * tau_s_std)
                 tau2_s = pm.Deterministic("tau2_study", tau_s**2)
                 total = tau2 + tau2_s + vt
                 pm.Deterministic("i2", (tau2 + tau2_s) / total)
@@ -581,7 +591,7 @@ class MetaAnalysis(ModelSpec):
         return Built(
             model=model,
             design={"y": y, "v": v, "X": X, "terms": terms},
-            scales={"s": s, "x_mean": x_mean, "x_sd": x_sd},
+            scales={"s": s, "x_mean": loc_mean, "x_sd": loc_sd},
             loglik=ll,  # already on the effects' scale (the -log(s) Jacobian is inside)
             loglik_name="y",
             loglik_dim=unit,

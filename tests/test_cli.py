@@ -285,6 +285,9 @@ def test_lazy_package_exports_everything():
     expected |= {"simulate_study", "load_shipped_study", "simulate_circuit", "simulate_meta"}
     expected |= {"simulate_contributions", "simulate_form_data", "simulate_raters"}
     expected |= {"simulate_moderation_data"}
+    expected |= {"write_report", "prior_sensitivity", "contributions_table", "contrast_table"}
+    expected |= {"corr_table", "effects_table", "impulse_response", "leave_one_study_out"}
+    expected |= {"optimum_table", "shares_table", "slope_table", "therapist_table"}
     assert set(em.__all__) == expected
     assert expected <= set(dir(em))
     assert em.VariancePartition is models.VariancePartition
@@ -475,8 +478,8 @@ def test_fit_variance_end_to_end(csv, tmp_path, capsys):
     for name in ("report.md", "report.html"):
         code, stdout, _ = run(["report", str(out), "--out", str(tmp_path / name)], capsys)
         text = (tmp_path / name).read_text()
-        assert "share_therapist" in text and "rows_used" in text and "forest" in text
-    assert (tmp_path / "report_forest.png").stat().st_size > 1000
+        assert "share_therapist" in text and "rows used" in text.lower()
+    assert any(p.stat().st_size > 1000 for p in (tmp_path / "report_figures").glob("*.png"))
 
 
 def test_simulate_writes_study(tmp_path, capsys):

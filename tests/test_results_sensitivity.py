@@ -16,7 +16,7 @@ import xarray as xr
 from conftest import RESULTS_FIT, nested_sessions
 
 import empathy_models as em
-from empathy_models.models import circuit, contributions, form, meta, moderation, raters
+from empathy_models.data import simulate as sim
 from empathy_models.results.result import Result
 from empathy_models.results.sensitivity import (
     NOT_PRIOR_PREFIXES,
@@ -30,17 +30,17 @@ def _models():
     df, _ = nested_sessions(n_therapists=6, clients=3, sessions=4, seed=2)
     yield "variance", em.VariancePartition("alliance", covariates=("x",)), df
     yield "variance full", em.VariancePartition("alliance", marginalized=False), df
-    d, _ = raters.simulate_raters(6, 3, 3, seed=1)
+    d, _ = sim.simulate_raters(6, 3, 3, seed=1)
     yield "raters (LKJ)", em.RaterPartition(measure="empathy"), d
-    d, _ = moderation.simulate_moderation_data(n_therapists=6, seed=1)
+    d, _ = sim.simulate_moderation_data(n_therapists=6, seed=1)
     yield "moderation (MvNormal)", em.ModeratedEffects(outcome="outcome"), d
-    d, _ = circuit.simulate_circuit(4, 2, 2, 8, seed=1)
+    d, _ = sim.simulate_circuit(4, 2, 2, 8, seed=1)
     yield "circuit", em.EmotionalCircuit(), d
-    d, _ = contributions.simulate_contributions(6, 3, 4, seed=1)
+    d, _ = sim.simulate_contributions(6, 3, 4, seed=1)
     yield "contributions", em.Contributions(predictor="alliance", outcome="outcome"), d
-    d, _ = form.simulate_form_data(n_therapists=6, seed=1)
+    d, _ = sim.simulate_form_data(n_therapists=6, seed=1)
     yield "form", em.FunctionalForm(outcome="outcome", predictor="empathy"), d
-    d, _ = meta.simulate_meta(12, moderator={"client": 0.2, "observer": 0.3}, seed=1)
+    d, _ = sim.simulate_meta(12, moderator={"client": 0.2, "observer": 0.3}, seed=1)
     yield "meta", em.MetaAnalysis(r="r", n="n", study="study", moderators=("rater",)), d
 
 

@@ -353,3 +353,6 @@ class RaterPartition(ModelSpec):
             {name: ("cell", d["y"]), "rater_index": ("cell", d["rater"])},
             coords={"cell": np.arange(len(d["y"]))},
         )
+
+
+__all__ = ["RaterData", "RaterPartition", "UnknownRaterError"]

@@ -292,6 +292,29 @@ def centered_choice(y: np.ndarray, codes: list[np.ndarray]) -> list[bool]:
     return out
 
 
+def facet_effects(name: str, sd, *, centered: bool, center=None):
+    """Effects of one sampled facet (dims ``name``) and their deviations from ``center``.
+
+    With a ``center`` (the intercept, or group means) the effects are ``N(center, sd)``;
+    without one they are zero-sum (``pm.ZeroSumNormal``): ``e - mean(e)`` of iid
+    ``N(0, sd)`` effects, exactly, with their mean absorbed by the intercept. A facet with few
+    levels (items, prompts, evaluators) otherwise makes a ridge of the intercept and the
+    effects' mean that a diagonal mass matrix cannot follow. ``centered`` chooses the centred
+    or non-centred form. Returns ``(effects, deviations)``.
+    """
+    if center is None:
+        if centered:
+            a = pm.ZeroSumNormal(f"{name}_effect", sigma=sd, dims=name)
+        else:
+            a = sd * pm.ZeroSumNormal(f"z_{name}", sigma=1.0, dims=name)
+        return a, a
+    if centered:
+        a = pm.Normal(f"{name}_effect", mu=center, sigma=sd, dims=name)
+        return a, a - center
+    dev = sd * pm.Normal(f"z_{name}", 0.0, 1.0, dims=name)
+    return center + dev, dev
+
+
 def harmonic_mean(x) -> float:
     x = np.asarray(x, dtype=float)
     return float(len(x) / np.sum(1.0 / x))
@@ -619,20 +642,16 @@ class RaterAgreement(ModelSpec):
             sigma = priors["sigma"].create_variable("sigma_std")
             terms, devs = {}, {}
             for f in sampled:
-                center = 0.0
+                center = None  # zero-sum effects: the intercept is their mean in the data
                 if f == host:
                     center = b0
                     if grouped and self.group_of == f:
                         center = b0 + beta_all[take_index(d["level_group"])]
-                if cent[f]:
-                    a = pm.Normal(f"{f}_effect", mu=center, sigma=sds[f], dims=f)
-                    devs[f] = a - center
-                else:
-                    z = pm.Normal(f"z_{f}", 0.0, 1.0, dims=f)
-                    devs[f] = sds[f] * z
-                    a = center + devs[f]
+                elif grouped and self.group_of == f:
+                    center = beta_all[take_index(d["level_group"])]
+                a, devs[f] = facet_effects(f, sds[f], centered=cent[f], center=center)
                 terms[f] = (a, d[f])
-            if grouped and self.group_of != host:
+            if grouped and self.group_of == integ:
                 terms["group"] = (beta_all, d["group"])
             if integ is None:
                 eta = linear_predictor(terms.values())

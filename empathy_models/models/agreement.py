@@ -622,7 +622,9 @@ class RaterAgreement(ModelSpec):
         m_max = int(self.max_raters)
         coords["m_raters"] = np.arange(1, m_max + 1)
         with pm.Model(coords=coords) as model:
-            y = pm.Data("rating_std", ys)
+            # the ratings enter the sampled model as data only where its density reads them
+            # row by row; the integrated likelihood reads their sufficient statistics
+            y = pm.Data("rating_std", ys) if integ is None else pt.as_tensor(ys)
             loc = pm.Data("scale_y_mean", np.asarray(y_mean, dtype=float))
             scale = pm.Data("scale_y_sd", np.asarray(y_sd, dtype=float))
             b0 = priors["Intercept"].create_variable("Intercept_std")

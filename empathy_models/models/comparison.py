@@ -281,7 +281,7 @@ class ResponderComparison(ModelSpec):
             "rater": lab["rater"],
         }
         with pm.Model(coords=coords) as model:
-            y = pm.Data("rating_std", ys)
+            y = pt.as_tensor(ys)  # per-unit log-likelihood only; the density reads statistics
             loc = pm.Data("scale_y_mean", np.asarray(y_mean, dtype=float))
             scale = pm.Data("scale_y_sd", np.asarray(y_sd, dtype=float))
             mu = with_dims(priors["cell_mean"], ("group", "condition")).create_variable(

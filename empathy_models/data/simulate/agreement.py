@@ -26,15 +26,17 @@ def crossed_design(
     *,
     raters_per_target: int | None = None,
     n_items: int = 0,
+    balanced: bool = False,
 ) -> pd.DataFrame:
     """Which rater rates which target (and item): a frame of ``target``, ``rater`` (and
     ``item``) ids.
 
     ``raters_per_target=None`` crosses every rater with every target; otherwise each target
-    is rated by that many distinct raters drawn at random (a partially crossed design: each
-    rater rates about ``n_targets * raters_per_target / n_raters`` targets). With
-    ``n_items > 0`` every rater rates every item of each of their targets. Ids: ``T0000``,
-    ``R0000``, ``I00``.
+    is rated by that many distinct raters (a partially crossed design: each rater rates about
+    ``n_targets * raters_per_target / n_raters`` targets), drawn at random, or with
+    ``balanced=True`` assigned cyclically (target ``t`` gets raters ``t, t + 1, ...`` modulo
+    ``n_raters``; a fixed design, ``rng`` unused). With ``n_items > 0`` every rater rates
+    every item of each of their targets. Ids: ``T0000``, ``R0000``, ``I00``.
     """
     if raters_per_target is None or raters_per_target >= n_raters:
         t = np.repeat(np.arange(n_targets), n_raters)
@@ -42,7 +44,10 @@ def crossed_design(
     else:
         k = int(raters_per_target)
         t = np.repeat(np.arange(n_targets), k)
-        r = np.concatenate([rng.choice(n_raters, k, replace=False) for _ in range(n_targets)])
+        if balanced:
+            r = (t + np.tile(np.arange(k), n_targets)) % n_raters
+        else:
+            r = np.concatenate([rng.choice(n_raters, k, replace=False) for _ in range(n_targets)])
         order = np.lexsort((r, t))
         t, r = t[order], r[order]
     out = {"target": np.char.add("T", np.char.zfill(t.astype(str), 4))}
@@ -73,7 +78,8 @@ def agreement_data(
     ``group`` columns) and the parameters.
 
     Draws, in this order, the target, rater, item and target x rater effects and the
-    residuals; ``group_means`` maps the labels of the ``group`` column (a classification of
+    residuals. Item effects are zero-sum (iid ``N(0, sd_item)`` draws minus their mean), so
+    that ``intercept`` is the mean over the items, as the model defines it; ``group_means`` maps the labels of the ``group`` column (a classification of
     ``group_of``, raters or targets) to mean offsets added to ``intercept``. Returns the frame
     with the ``measure`` column and the drawn effects: ``{"target": ..., "rater": ...,
     "item": ...}`` (arrays in the order of the sorted labels).
@@ -90,7 +96,8 @@ def agreement_data(
     }
     y = intercept + eff["target"][t] + eff["rater"][r]
     if "item" in codes:
-        eff["item"] = sd_item * rng.standard_normal(len(codes["item"][1]))
+        item = sd_item * rng.standard_normal(len(codes["item"][1]))
+        eff["item"] = item - item.mean()
         y = y + eff["item"][codes["item"][0]]
     _, cell = np.unique(t * len(codes["rater"][1]) + r, return_inverse=True)
     cell = cell.ravel()

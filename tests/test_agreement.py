@@ -405,3 +405,21 @@ def test_roles_map_user_columns_and_results_round_trip(tmp_path):
     assert (tmp_path / "offsets.png").stat().st_size > 0
     # the log-likelihood is stored per level of the integrated facet (the LOO unit)
     assert back.idata["log_likelihood"]["score"].dims[-1] == back.info["integrated"]
+
+
+def test_llm_vs_trainee_example_runs_fast(tmp_path):
+    """The example's smoke run writes both analyses side by side and the design note."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "llm_vs_trainee.py"
+    spec = importlib.util.spec_from_file_location("example_llm_vs_trainee", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(["--fast", "--out", str(tmp_path), "--seed", "3"])
+    side = pd.read_csv(tmp_path / "comparison.csv")
+    assert list(side["condition"]) == ["before", "after"]
+    assert side["mw_p"].between(0, 1).all()
+    assert (side["bayes_rank_biserial_lower"] < side["bayes_rank_biserial_upper"]).all()
+    assert "single-turn" in (tmp_path / "NOTE.md").read_text()
+    assert (tmp_path / "group_contrasts.png").stat().st_size > 0

@@ -134,11 +134,13 @@ def comparison_truth(
 
 
 #: Defaults of :func:`simulate_comparison`: a 1-7 empathy rating; the first group (LLM) rates
-#: about one point higher than the second (trainees); both gain a little after the training
-#: material, the LLMs slightly more.
+#: one point higher than the second (trainees) before the training material, which with the
+#: default SDs and design makes the population rank-biserial correlation of responder mean
+#: scores about .92 (the seed note reports r = .917); both gain after the material, the LLMs
+#: slightly more.
 DEFAULT_CELL_MEANS = {
-    ("LLM", "before"): 5.4,
-    ("LLM", "after"): 5.7,
+    ("LLM", "before"): 5.5,
+    ("LLM", "after"): 5.8,
     ("trainee", "before"): 4.5,
     ("trainee", "after"): 4.7,
 }

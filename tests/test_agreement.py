@@ -351,6 +351,7 @@ def test_comparison_recovers_group_condition_contrasts():
     table = ra.group_comparison_table(r)
     assert table.attrs["contrast"] == "LLM - trainee"
     assert "single-turn" in table.attrs["design_note"]
+    assert ra.report_items(r)[0].title == "Group comparison"
 
 
 # -- data errors and options --------------------------------------------------------------------
@@ -399,6 +400,11 @@ def test_roles_map_user_columns_and_results_round_trip(tmp_path):
     icc = ra.icc_table(back)
     assert list(icc["icc"]) == ["ICC(2,1)", "ICC(3,1)", "ICC(2,6)", "ICC(3,6)"]
     assert len(ra.dstudy_table(back)) == 6
+    items = ra.report_items(back)
+    assert [i.title for i in items][:2] == [
+        "Reliability (intraclass correlations)",
+        "Decision study",
+    ]
     ra.plot_dstudy(back, tmp_path / "dstudy.png")
     ra.plot_rater_offsets(back, tmp_path / "offsets.png")
     assert (tmp_path / "dstudy.png").stat().st_size > 0

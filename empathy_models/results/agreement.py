@@ -238,6 +238,80 @@ def group_comparison_table(result, ci_prob: float = CI_PROB) -> pd.DataFrame:
     return out
 
 
+# -- report ---------------------------------------------------------------------------------------
+def report_items(result, ci_prob: float = CI_PROB) -> list:
+    """The rating families' blocks of the report (``agreement``: reliability, decision study,
+    rater offsets and group contrasts; ``comparison``: the group comparison and the design
+    note)."""
+    try:
+        from empathy_models.results.items import ReportItem
+    except ImportError:  # pragma: no cover - older layouts without the report items
+        from types import SimpleNamespace
+
+        def ReportItem(**kw):  # noqa: N802
+            return SimpleNamespace(**{"table": None, "figure": None, "note": "", **kw})
+
+    pct = f"{100 * ci_prob:g}%"
+    if result.family == "comparison":
+        table = group_comparison_table(result, ci_prob)
+        return [
+            ReportItem(
+                title="Group comparison",
+                note=(
+                    f"{table.attrs['contrast']} on the rating scale per condition, condition "
+                    "contrasts per group and their interaction, and the probability that a "
+                    "random responder of the first group is rated above one of the second "
+                    f"(rank-biserial form 2 PS - 1), with {pct} intervals. "
+                    f"What the design cannot show: {table.attrs['design_note']}."
+                ),
+                table=table,
+                figure=plot_group_contrasts(result, ci_prob=ci_prob),
+            )
+        ]
+    items = [
+        ReportItem(
+            title="Reliability (intraclass correlations)",
+            note=(
+                "Absolute agreement counts raters' severity as error (scores read on their own "
+                "scale, different raters for different targets); consistency ignores it (same "
+                f"raters for every target, only the ranking matters). {pct} intervals."
+            ),
+            table=icc_table(result, ci_prob),
+        ),
+        ReportItem(
+            title="Decision study",
+            note=(
+                "Reliability of the mean of m raters and the probability that it reaches the "
+                "target reliability."
+            ),
+            table=dstudy_table(result, ci_prob),
+            figure=plot_dstudy(result, ci_prob=ci_prob),
+        ),
+    ]
+    if "rater_offset" in result.posterior:
+        items.append(
+            ReportItem(
+                title="Rater offsets",
+                note="Each rater's mean offset from the average rater (severity or leniency).",
+                table=rater_offset_table(result, ci_prob),
+                figure=plot_rater_offsets(result, ci_prob=ci_prob),
+            )
+        )
+    if "group_contrast" in result.posterior:
+        items.append(
+            ReportItem(
+                title="Group contrasts",
+                note=(
+                    "Difference of the group means for the same target, P(first > second), and "
+                    "the probability that a rating from the first group exceeds one from the "
+                    "second for the same target."
+                ),
+                table=rater_contrast_table(result, ci_prob),
+            )
+        )
+    return items
+
+
 # -- figures ------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _style():
@@ -367,4 +441,5 @@ __all__ = [
     "plot_rater_offsets",
     "rater_contrast_table",
     "rater_offset_table",
+    "report_items",
 ]

@@ -132,6 +132,7 @@ def main(argv=None) -> None:
     ap.add_argument("--tune", type=int, default=None)
     ap.add_argument("--chains", type=int, default=None)
     ap.add_argument("--sampler", default="nutpie")
+    ap.add_argument("--backend", default="numba", help="nutpie's backend: numba or jax")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -163,7 +164,7 @@ def main(argv=None) -> None:
         warnings.simplefilter("ignore")
         result = em.fit(
             spec, frame, draws=draws, tune=tune, chains=chains, seed=args.seed,
-            sampler=args.sampler, progressbar=False,
+            sampler=args.sampler, backend=args.backend, progressbar=False,
         )  # fmt: skip
     wall = time.perf_counter() - t0
     table = bayes_table(result, truth)

@@ -422,7 +422,7 @@ def test_llm_vs_trainee_example_runs_fast(tmp_path):
     spec = importlib.util.spec_from_file_location("example_llm_vs_trainee", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    mod.main(["--fast", "--out", str(tmp_path), "--seed", "3"])
+    mod.main(["--fast", "--out", str(tmp_path), "--seed", "3", "--backend", "jax"])
     side = pd.read_csv(tmp_path / "comparison.csv")
     assert list(side["condition"]) == ["before", "after"]
     assert side["mw_p"].between(0, 1).all()

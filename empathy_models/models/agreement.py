@@ -706,12 +706,12 @@ class RaterAgreement(ModelSpec):
                 stats = {k: pm.Data(f"stat_{k}", v) for k, v in ystats.items()}
                 stats.update(bottom=chain.codes[-1], n_bottom=chain.sizes[-1])
                 S, Q = sufficient_sums(stats, terms, len(ys))
-                total, _, _ = collapse(S, Q, chain, chain_sds, sigma, per_unit=False)
+                total, m_top, v_top = collapse(S, Q, chain, chain_sds, sigma, per_unit=False)
                 pm.Potential("marginal_loglik", total)
+                top = (m_top, v_top)  # for the integrated effects' conditional draws
                 S, Q = row_sums(y, terms.values(), chain, per_unit=True)
-                ll, m_top, v_top = collapse(S, Q, chain, chain_sds, sigma, per_unit=True)
+                ll, _, _ = collapse(S, Q, chain, chain_sds, sigma, per_unit=True)
                 unit, unit_labels, n_unit = integ, labels[integ], chain.rows_top
-                top = (m_top, v_top)
             self._derived(model, data, sds, sigma, b0, beta_all if grouped else None, scale, loc)
             if self.rater_offsets and integ != "rater":
                 off = devs["rater"]

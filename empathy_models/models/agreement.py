@@ -26,7 +26,7 @@ Scale. Random effects crossed this way cannot be collapsed level by level as nes
 two main facets (targets or raters; ``integrate``) out analytically, together with the
 target x rater interaction nested in it: given the sampled effects, the ratings of one level of
 the integrated facet are compound-symmetric Gaussian, whose density needs only per-level sums
-of residuals. A gradient then costs O(ratings) with one scatter-add, and the sampler moves in
+of residuals. A gradient then costs two sparse passes over the ratings, and the sampler moves in
 the space of the smaller facet only. The integrated facet's effects are drawn afterwards from
 their exact conditional posterior given each draw (for ``rater_offset``). ``integrate="none"``
 samples every effect explicitly (the same posterior; tested).
@@ -67,6 +67,12 @@ from empathy_models.models.priors import with_dims
 
 LOG2PI = float(np.log(2 * np.pi))
 LIKELIHOODS = ("gaussian", "ordinal")
+# TODO(ordinal): once models/likelihoods.py (the shared cumulative-link likelihood) is merged,
+# the "ordinal" branch samples every facet (integrate="none": a non-Gaussian likelihood cannot
+# be integrated analytically), scores the categories with likelihoods.ordinal_outcome on
+# eta = linear_predictor(terms), replaces sigma^2 by likelihoods.latent_residual_variance(link)
+# in the ICCs (latent-scale reliability) and adds a `link` option; ResponderComparison likewise
+# reports its contrasts on the latent scale.
 ORDINAL_TODO = (
     "likelihood='ordinal' needs the package's shared cumulative-link likelihood "
     "(empathy_models.models.likelihoods), which this version does not have yet; use "

@@ -376,4 +376,4 @@ class ResponderComparison(ModelSpec):
         return xr.Dataset({self.measure: ("obs", d["y"])}, coords={"obs": np.arange(len(d["y"]))})
 
 
-__all__ = ["DESIGN_NOTE", "ResponderComparison"]
+__all__ = ["ResponderComparison"]

@@ -86,6 +86,15 @@ SCALING_DESIGNS: dict[int, tuple[int, int, int]] = {
 #: True values of the scaling data (the shipped study's client-rated alliance).
 SCALING_TRUTH = {"Intercept": 4.7, "sd_therapist": 0.25, "sd_client": 0.40, "sigma": 0.35}
 SCALING_MEASURE = "alliance"
+#: Crossed rating designs of the agreement section: rows -> (targets, raters, raters per
+#: target). 70,000 ratings: 1,000 targets, each rated by 70 of 3,000 raters (a rater rates
+#: about 23 targets), the size of a course-evaluation or annotation data set.
+AGREEMENT_DESIGNS: dict[int, tuple[int, int, int]] = {
+    600: (30, 40, 20),  # --quick only
+    70_000: (1_000, 3_000, 70),
+}
+#: True values of the agreement data (data scale).
+AGREEMENT_TRUTH = {"Intercept": 4.0, "sd_target": 0.8, "sd_rater": 0.5, "sigma": 1.0}
 #: The circuit of ``circuit_40k.py``: 40 therapists x 5 clients (200 dyads) x 10 sessions x
 #: 20 moments = 40,000 moments.
 CIRCUIT_40K_DESIGN = (40, 5, 10, 20)
@@ -185,6 +194,51 @@ def write_scaling_csv(rows: int, seed: int, folder: Path) -> Path:
     if not path.exists():
         _io.atomic_write(path, lambda tmp: scaling_frame(rows, seed).to_csv(tmp, index=False))
     return path
+
+
+def agreement_frame(rows: int, seed: int):
+    """Crossed ratings (targets x partially crossed raters) of the agreement section, from
+    :func:`empathy_models.data.simulate.simulate_agreement`, with the truth."""
+    from empathy_models.data.simulate import simulate_agreement
+
+    if rows not in AGREEMENT_DESIGNS:
+        raise ValueError(
+            f"no agreement design for {rows} rows; choose among {list(AGREEMENT_DESIGNS)}"
+        )
+    n_t, n_r, k = AGREEMENT_DESIGNS[rows]
+    tr = AGREEMENT_TRUTH
+    frame, truth = simulate_agreement(
+        n_t, n_r, raters_per_target=k, intercept=tr["Intercept"], sd_target=tr["sd_target"],
+        sd_rater=tr["sd_rater"], sigma=tr["sigma"], seed=seed,
+    )  # fmt: skip
+    frame["rating"] = frame["rating"].round(4)
+    return frame, truth
+
+
+def write_agreement_csv(rows: int, seed: int, folder: Path) -> Path:
+    """Write (once) the agreement data set of ``rows`` ratings and return its path."""
+    from empathy_models import _io
+
+    path = folder / f"agreement_{rows}_seed{seed}.csv"
+    if not path.exists():
+        frame, _ = agreement_frame(rows, seed)
+        _io.atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    return path
+
+
+def agreement_truth(rows: int, seed: int) -> dict:
+    """The reported quantities' true values of the agreement data (JSON-ready scalars)."""
+    _, truth = agreement_frame(rows, seed)
+    keys = ("Intercept", "sd_target", "sd_rater", "sigma", "icc_agreement", "icc_consistency")
+    keys += ("icc_agreement_k", "icc_consistency_k")
+    return {k: float(truth[k]) for k in keys}
+
+
+def agreement_spec():
+    """The crossed rating model of the agreement section (package defaults)."""
+    import empathy_models as em
+
+    return em.RaterAgreement(measure="rating")
 
 
 def scaling_spec(marginalized: bool):

@@ -24,7 +24,7 @@ else
     $SUDO apt-get update
     # g++/make: brms compiles each model through rstan.
     $SUDO apt-get install -y --no-install-recommends \
-        r-base-core r-cran-lme4 r-cran-brms r-cran-metafor r-cran-bh \
+        r-base-core r-cran-lme4 r-cran-brms r-cran-metafor r-cran-ordinal r-cran-bh \
         r-cran-posterior r-cran-jsonlite g++ make
 fi
 

@@ -106,6 +106,37 @@ def measure_family(task: dict) -> dict:
     return fit_record(result, wall, rows)
 
 
+def measure_agreement(task: dict) -> dict:
+    """Read the CSV, validate, fit and summarize the crossed rating model, timed together."""
+    rss_before = peak_rss_mb()
+    spec = cases.agreement_spec()
+    t0 = time.perf_counter()
+    data = cases.read_table(task["csv"])
+    read_s = time.perf_counter() - t0
+    result, fit_s = timed_fit(spec, data, task["sampler"], _mcmc(task), seed=task["seed"])
+    t2 = time.perf_counter()
+    summary = result.summary()
+    summary_s = time.perf_counter() - t2
+    rec = fit_record(result, read_s + fit_s + summary_s, len(data))
+    scalars = [k for k in summary.index if "[" not in k]
+    rec.update(
+        {
+            "read_s": read_s,
+            "fit_s": fit_s,
+            "summary_s": summary_s,
+            "peak_rss_mb": peak_rss_mb(),
+            "rss_after_import_mb": rss_before,
+            "estimates": {k: float(summary.loc[k, "mean"]) for k in scalars},
+            "intervals": {
+                k: [float(summary.loc[k, "eti90_lb"]), float(summary.loc[k, "eti90_ub"])]
+                for k in scalars
+            },
+            "info": result.info,
+        }
+    )
+    return rec
+
+
 def measure_scaling(task: dict) -> dict:
     """Read the CSV, validate, fit and summarize the variance partition, timed together."""
     rss_before = peak_rss_mb()

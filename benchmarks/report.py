@@ -70,6 +70,8 @@ def write_all(out: Path) -> Path:
         headlines += families.headline(docs["families"])
     if docs["big"]:
         headlines += headline("big", docs["big"])
+    if docs.get("agreement"):
+        headlines += headline("agreement", docs["agreement"])
     if docs["peers"]:
         headlines += [h for h in headline("peers", docs["peers"]) if "vs" in h][:6]
     if headlines:

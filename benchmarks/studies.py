@@ -36,7 +36,16 @@ from empathy_models import _io  # noqa: E402
 RESULTS = ROOT / "results"
 WORK = ROOT / ".studies"
 #: Cheapest first, so a study cut short still covers as many families as possible.
-SBC_ORDER = ("variance", "meta", "form", "contributions", "raters", "circuit", "moderation")
+SBC_ORDER = (
+    "variance",
+    "meta",
+    "form",
+    "contributions",
+    "raters",
+    "agreement",
+    "circuit",
+    "moderation",
+)
 ALPHA = 0.01
 
 

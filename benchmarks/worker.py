@@ -13,6 +13,9 @@ Task kinds
 ``scaling``
     Read a CSV, validate, fit and summarize the variance partition, timed together
     (``measure.measure_scaling``).
+``agreement``
+    Read a CSV, validate, fit and summarize the crossed rating model
+    (``measure.measure_agreement``).
 ``statsmodels``
     statsmodels MixedLM REML point estimate of the same variance partition (read included).
 ``rscript``
@@ -57,6 +60,8 @@ def measure_task(task: dict, out_path: Path) -> dict:
         return measure.measure_family(task)
     if kind == "scaling":
         return measure.measure_scaling(task)
+    if kind == "agreement":
+        return measure.measure_agreement(task)
     if kind == "statsmodels":
         return peer_fits.run_statsmodels(task)
     if kind == "rscript":

@@ -27,6 +27,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "simulate_raters",
         "simulate_study",
         "load_shipped_study",
+        "simulate_agreement",
+        "simulate_comparison",
     ),
     "empathy_models.results": (
         "Result",
@@ -44,6 +46,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "shares_table",
         "slope_table",
         "therapist_table",
+        "icc_table",
+        "dstudy_table",
+        "rater_offset_table",
+        "rater_contrast_table",
+        "group_comparison_table",
     ),
     "empathy_models.models": (
         "MODEL_FAMILIES",
@@ -78,6 +85,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RaterPartition",
         "UnknownRaterError",
         "VariancePartition",
+        "RaterAgreement",
+        "RatingData",
+        "anova_icc",
+        "ResponderComparison",
     ),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

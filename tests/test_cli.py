@@ -288,6 +288,8 @@ def test_lazy_package_exports_everything():
     expected |= {"write_report", "prior_sensitivity", "contributions_table", "contrast_table"}
     expected |= {"corr_table", "effects_table", "impulse_response", "leave_one_study_out"}
     expected |= {"optimum_table", "shares_table", "slope_table", "therapist_table"}
+    expected |= {"icc_table", "dstudy_table", "rater_offset_table", "rater_contrast_table"}
+    expected |= {"group_comparison_table", "simulate_agreement", "simulate_comparison"}
     assert set(em.__all__) == expected
     assert expected <= set(dir(em))
     assert em.VariancePartition is models.VariancePartition

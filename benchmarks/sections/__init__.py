@@ -8,7 +8,7 @@ Markdown blocks for the README, writing its plots into ``out``).
 
 from __future__ import annotations
 
-from . import big, device, families, peers, scaling
+from . import agreement, big, device, families, peers, scaling
 
 #: Section name -> module, in the order the results README lists them.
 SECTIONS = {
@@ -16,7 +16,8 @@ SECTIONS = {
     "scaling": scaling,
     "peers": peers,
     "big": big,
+    "agreement": agreement,
     "gpu": device,
 }
 #: What a plain run measures (the gpu section only runs with ``--device-lane``).
-DEFAULT_SECTIONS = ("families", "scaling", "peers", "big")
+DEFAULT_SECTIONS = ("families", "scaling", "peers", "big", "agreement")

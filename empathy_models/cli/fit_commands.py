@@ -121,6 +121,20 @@ def _meta_after(result, outputs: dict) -> None:
                 echo(f"wrote {outputs[name]}")
 
 
+def _agreement_after(result, outputs: dict) -> None:
+    from empathy_models.results.agreement import dstudy_table, icc_table
+
+    echo(icc_table(result).to_string(index=False, float_format="{:.3f}".format))
+    echo(dstudy_table(result).to_string(index=False, float_format="{:.3f}".format))
+
+
+def _comparison_after(result, outputs: dict) -> None:
+    from empathy_models.results.agreement import group_comparison_table
+
+    table = group_comparison_table(result)
+    echo(table.to_string(index=False, float_format="{:.3f}".format))
+
+
 FAMILIES: dict[str, FamilyCLI] = {
     "variance": FamilyCLI(
         rows="one row per occasion (session or EMA moment)",
@@ -167,6 +181,16 @@ FAMILIES: dict[str, FamilyCLI] = {
         # With 0.8 a few divergences can occur when tau is near 0 (docs/meta.md).
         sampler_defaults={"target_accept": 0.9},
         after=_meta_after,
+    ),
+    "agreement": FamilyCLI(
+        roles=("target", "rater", "item", "group"),
+        rows="one row per rating",
+        after=_agreement_after,
+    ),
+    "comparison": FamilyCLI(
+        roles=("responder", "prompt", "rater", "group", "condition"),
+        rows="one row per rating of an answer",
+        after=_comparison_after,
     ),
 }
 

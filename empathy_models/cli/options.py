@@ -35,6 +35,12 @@ ROLE_HELP = {
     "intervention": "Column of intervention labels (e.g. ERP, MI).",
     "phase": "Column of within-session phase labels (e.g. exposure, processing).",
     "rater": "Column of rater labels (long format: client, therapist, observer).",
+    "target": "Column of what is rated (a session, a response, a therapist).",
+    "item": "Column of the item of a multi-item scale.",
+    "group": "Column of a group of targets or raters (e.g. perspective; LLM vs trainee).",
+    "responder": "Column of who answered (a language model, a trainee).",
+    "prompt": "Column of the prompt answered (e.g. a client statement).",
+    "condition": "Column of the condition of an answer (e.g. before / after training).",
 }
 ITEM_TYPES = {"str": click.STRING, "int": click.INT, "float": click.FLOAT}
 

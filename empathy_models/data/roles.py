@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-ID_ROLES = ("therapist", "client", "session", "moment", "intervention", "phase", "rater")
+ID_ROLES = (
+    "therapist",
+    "client",
+    "session",
+    "moment",
+    "intervention",
+    "phase",
+    "rater",
+    "target",
+    "item",
+    "group",
+    "responder",
+    "prompt",
+    "condition",
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +32,15 @@ class Roles:
     ----------
     therapist, client, session, moment, intervention, phase, rater
         Column names.
+    target, item, group
+        Rating designs (:class:`~empathy_models.RaterAgreement`): what is rated (a session,
+        a response, a therapist), the item of a multi-item scale, and a group of targets or
+        of raters (e.g. the rater's perspective: client, therapist, observer).
+    responder, prompt, condition
+        Responder comparisons (:class:`~empathy_models.ResponderComparison`): who answered
+        (a language model, a trainee), the prompt answered (a client statement), and the
+        condition of the answer (e.g. before / after training material); ``group`` is then
+        the responder's group (e.g. LLM, trainee).
     crossed
         Declare that clients may see several therapists (a crossed design). Without it a
         client under two therapists is a data error.
@@ -36,6 +59,12 @@ class Roles:
     phase: str | None = "phase"
     rater: str | None = "rater"
     crossed: bool = False
+    target: str | None = "target"
+    item: str | None = "item"
+    group: str | None = "group"
+    responder: str | None = "responder"
+    prompt: str | None = "prompt"
+    condition: str | None = "condition"
 
     def column(self, role: str) -> str | None:
         """Column name mapped to ``role`` (``None`` when the role is switched off)."""

@@ -19,7 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from empathy_models.data.io import read_table
-from empathy_models.data.roles import Roles
+from empathy_models.data.roles import ID_ROLES, Roles
 from empathy_models.errors import (
     COLUMN,
     DataError,
@@ -365,8 +365,7 @@ def _resolve_roles(df, roles, id_roles, optional_id_roles) -> list[str]:
         col = roles.column(role)
         if col is not None and col in df.columns and role not in used:
             used.append(role)
-    order = ("therapist", "client", "session", "moment", "intervention", "phase", "rater")
-    return sorted(used, key=order.index)
+    return sorted(used, key=ID_ROLES.index)
 
 
 def _coerce_numeric(df, measures, predictors, bounds) -> pd.DataFrame:

@@ -11,6 +11,14 @@ with LKJ priors on the correlation matrices of ``Sigma_therapist`` and ``Sigma_c
 are standardized by that rater's mean and SD for the priors; SDs and intercepts are reported on
 the data's scale, shares and correlations are scale-free.
 
+Perspectives differ in level as well as in what they rank high (therapists overestimate the
+alliance compared with clients): ``rater_offset[rater]`` is each perspective's mean minus the
+average of the perspectives' means, ``rater_contrast[rater, rater2]`` the difference of two
+perspectives' means for the same session, and ``rater_superiority[rater, rater2]`` the
+probability that ``rater``'s rating of a session exceeds ``rater2``'s rating of the same
+session (``Phi(contrast / sd)``, with ``sd`` the SD of the difference of the two ratings of a
+session from every level's covariance and the residuals).
+
 Data come long (one row per session and rater: a rater column plus one measure column) or wide
 (one row per session, one column per rater or per measure). A session where a rater is missing
 is used: in long format it just has fewer rows; in wide format only the observed cells enter
@@ -262,10 +270,12 @@ class RaterPartition(ModelSpec):
         names = ["Intercept"] + [f"sd_{lv}" for lv in self.levels] + ["sigma"]
         names += [f"share_{lv}" for lv in self.levels] + ["share_residual"]
         names += [f"corr_{lv}" for lv in self.levels]
+        names += ["rater_offset", "rater_contrast", "rater_superiority"]
         return names
 
     def sampled(self, data: PreparedData) -> list[str]:
-        return [n for n in self.reported(data) if not n.startswith("corr_")]
+        skip = ("corr_", "rater_contrast", "rater_superiority")
+        return [n for n in self.reported(data) if not n.startswith(skip)]
 
     # -- model ------------------------------------------------------------------------------
     def _scales(self, d: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -289,6 +299,7 @@ class RaterPartition(ModelSpec):
             mu = with_dims(priors["Intercept"], "rater").create_variable("Intercept_std")
             sigma = with_dims(priors["sigma"], "rater").create_variable("sigma_std")
             eta = mu[r]
+            cov_levels = 0.0
             for lv in self.levels:
                 p = priors[f"sd_{lv}"]
                 sd_dist = getattr(pm, p.distribution).dist(**p.parameters, shape=R)
@@ -303,6 +314,7 @@ class RaterPartition(ModelSpec):
                 corr = pt.dot(chol, chol.T) / pt.outer(sds, sds)
                 pm.Deterministic(f"sd_{lv}_std", sds, dims="rater")
                 pm.Deterministic(f"corr_{lv}", corr, dims=("rater", "rater2"))
+                cov_levels = cov_levels + pt.dot(chol, chol.T)
                 z = pm.Normal(f"z_{lv}", 0, 1, dims=(lv, "rater"))
                 eff = pt.dot(z, chol.T)
                 eta = eta + eff[d[f"{lv}_codes"], r]
@@ -317,6 +329,21 @@ class RaterPartition(ModelSpec):
             for lv in self.levels:
                 pm.Deterministic(f"share_{lv}", model[f"sd_{lv}_std"] ** 2 / total, dims="rater")
             pm.Deterministic("share_residual", sigma**2 / total, dims="rater")
+            means = m + s * mu
+            pm.Deterministic("rater_offset", means - pt.mean(means), dims="rater")
+            contrast = pm.Deterministic(
+                "rater_contrast", means[:, None] - means[None, :], dims=("rater", "rater2")
+            )
+            # covariance of two perspectives' ratings of one session, in data units
+            cov_data = np.outer(s, s) * cov_levels + pt.diag((s * sigma) ** 2)
+            var_data = pt.diag(cov_data)
+            # (the identity keeps the diagonal, a rater against itself, at 0 / 1 -> 0.5)
+            sd_diff = pt.sqrt(var_data[:, None] + var_data[None, :] - 2 * cov_data + np.eye(R))
+            pm.Deterministic(
+                "rater_superiority",
+                0.5 * (1 + pt.erf(contrast / sd_diff / np.sqrt(2.0))),
+                dims=("rater", "rater2"),
+            )
         return Built(
             model=model,
             design=d,
@@ -343,6 +370,12 @@ class RaterPartition(ModelSpec):
                 for j in range(i + 1, len(labels)):
                     v = c.sel(rater=labels[i], rater2=labels[j])
                     probs[f"P(corr_{lv}[{labels[i]},{labels[j]}] > 0)"] = float((v > 0).mean())
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                if i != j:
+                    v = post["rater_contrast"].sel(rater=labels[i], rater2=labels[j])
+                    key = f"P(rater_offset[{labels[i]}] > rater_offset[{labels[j]}])"
+                    probs[key] = float((v > 0).mean())
         built.probabilities.update(probs)
         return idata
 

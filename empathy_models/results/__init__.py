@@ -3,13 +3,24 @@
 * :mod:`~empathy_models.results.result`: :class:`Result`, :func:`load_result`, ``CI_PROB``;
 * :mod:`~empathy_models.results.compare`: LOO comparison;
 * one module per family with its tables and domain figures (``variance``, ``raters``,
-  ``form``, ``moderation``, ``circuit``, ``meta``);
+  ``contributions``, ``form``, ``moderation``, ``circuit``, ``meta``, ``agreement`` for the
+  agreement and responder-comparison families);
 * :mod:`~empathy_models.results.figures`: generic figures on arviz-plots (forest by scale,
   posterior densities, rank plots, PPC, PIT, prior sensitivity);
 * :mod:`~empathy_models.results.sensitivity`: prior sensitivity by power-scaling;
 * :mod:`~empathy_models.results.report`: the HTML / Markdown report.
 """
 
+from empathy_models.results.agreement import (
+    dstudy_table,
+    group_comparison_table,
+    icc_table,
+    plot_dstudy,
+    plot_group_contrasts,
+    plot_rater_offsets,
+    rater_contrast_table,
+    rater_offset_table,
+)
 from empathy_models.results.circuit import (
     impulse_response,
     plot_coupling_forest,
@@ -48,6 +59,11 @@ from empathy_models.results.variance import plot_shares, shares_table
 #: Post-fit tables, also exported from the package root (``em.shares_table(result)``).
 TABLES = (
     "contributions_table",
+    "dstudy_table",
+    "group_comparison_table",
+    "icc_table",
+    "rater_contrast_table",
+    "rater_offset_table",
     "contrast_table",
     "corr_table",
     "effects_table",
@@ -55,6 +71,8 @@ TABLES = (
     "leave_one_study_out",
     "optimum_table",
     "prior_sensitivity",
+    "rater_contrast_table",
+    "rater_offset_table",
     "shares_table",
     "slope_table",
     "therapist_table",
@@ -68,7 +86,10 @@ __all__ = [
     "contributions_table",
     "contrast_table",
     "corr_table",
+    "dstudy_table",
     "effects_table",
+    "group_comparison_table",
+    "icc_table",
     "impulse_response",
     "leave_one_study_out",
     "load_result",
@@ -76,8 +97,10 @@ __all__ = [
     "plot_conditional_effects",
     "plot_contrast_forest",
     "plot_coupling_forest",
+    "plot_dstudy",
     "plot_form",
     "plot_funnel",
+    "plot_group_contrasts",
     "plot_impulse_response",
     "plot_meta_forest",
     "plot_pit",
@@ -86,8 +109,11 @@ __all__ = [
     "plot_ppc",
     "plot_prior_sensitivity",
     "plot_rank_diagnostics",
+    "plot_rater_offsets",
     "plot_shares",
     "prior_sensitivity",
+    "rater_contrast_table",
+    "rater_offset_table",
     "shares_table",
     "slope_table",
     "therapist_table",

@@ -60,6 +60,8 @@ FAMILY_MODULES = {
     "moderation": "moderation",
     "circuit": "circuit",
     "meta": "meta",
+    "agreement": "agreement",
+    "comparison": "agreement",
 }
 FIGURE_DPI = 96
 
@@ -964,6 +966,8 @@ FAMILY_TITLES = {
     "moderation": "Intervention-moderated effects",
     "circuit": "Emotional circuit",
     "meta": "Meta-analysis",
+    "agreement": "Rater agreement",
+    "comparison": "Responder comparison",
 }
 
 

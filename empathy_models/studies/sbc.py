@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from empathy_models.data.roles import Roles
+from empathy_models.data.simulate.agreement import agreement_data, crossed_design
 from empathy_models.data.simulate.circuit import circuit_data
 from empathy_models.data.simulate.contributions import contributions_data
 from empathy_models.data.simulate.form import form_data
@@ -41,6 +42,7 @@ from empathy_models.data.simulate.moderation import draw_moderation_outcome
 from empathy_models.data.simulate.raters import raters_data
 from empathy_models.data.simulate.variance import variance_data, variance_truth
 from empathy_models.errors import ConfigError
+from empathy_models.models.agreement import RaterAgreement
 from empathy_models.models.circuit import EmotionalCircuit
 from empathy_models.models.contributions import Contributions
 from empathy_models.models.form import FunctionalForm
@@ -368,6 +370,48 @@ class CircuitSBC(SBCProblem):
         return frame.drop(columns="trait"), truth
 
 
+@dataclass(frozen=True)
+class AgreementSBC(SBCProblem):
+    """A partially crossed rating design: each target rated by ``raters_per_target`` of the
+    raters (assigned cyclically, so the design and the compiled model stay the same across
+    replicates) on ``items`` items; the targets (with the target x rater interaction nested
+    in them) are integrated out, the raters and items sampled."""
+
+    family: str = "agreement"
+    targets: int = 12
+    raters: int = 6
+    raters_per_target: int = 4
+    items: int = 2
+
+    def spec(self):
+        return RaterAgreement(measure="y", standardize=False)
+
+    def simulate(self, rng):
+        p = self.priors()
+        keys = ("Intercept", "sd_target", "sd_rater", "sd_item", "sd_target_rater", "sigma")
+        g = {k: draw_prior(p[k], rng) for k in keys}
+        ids = crossed_design(
+            rng, self.targets, self.raters, raters_per_target=self.raters_per_target,
+            n_items=self.items, balanced=True,
+        )  # fmt: skip
+        frame, eff = agreement_data(
+            rng, ids, intercept=g["Intercept"], sd_target=g["sd_target"], sd_rater=g["sd_rater"],
+            sigma=g["sigma"], sd_item=g["sd_item"], sd_target_rater=g["sd_target_rater"],
+            measure="y",
+        )  # fmt: skip
+        vt, vr, vtr, s2 = (g[k] ** 2 for k in ("sd_target", "sd_rater", "sd_target_rater", "sigma"))
+        k, n_items = float(self.raters_per_target), float(self.items)
+        noise_rel = vtr + s2 / n_items
+        noise_abs = vr + noise_rel
+        truth = dict(g)
+        truth["icc_agreement"] = vt / (vt + noise_abs)
+        truth["icc_consistency"] = vt / (vt + noise_rel)
+        truth["icc_agreement_k"] = vt / (vt + noise_abs / k)
+        truth["icc_consistency_k"] = vt / (vt + noise_rel / k)
+        truth.update(_vec("rater_offset", eff["rater"][:3]))
+        return frame, truth
+
+
 PROBLEMS: dict[str, type[SBCProblem]] = {
     "variance": VarianceSBC,
     "meta": MetaSBC,
@@ -376,6 +420,7 @@ PROBLEMS: dict[str, type[SBCProblem]] = {
     "raters": RatersSBC,
     "moderation": ModerationSBC,
     "circuit": CircuitSBC,
+    "agreement": AgreementSBC,
 }
 
 
@@ -576,6 +621,7 @@ def run_sbc(
 
 __all__ = [
     "PROBLEMS",
+    "AgreementSBC",
     "SBCProblem",
     "SBCTask",
     "family_summary",

@@ -23,8 +23,9 @@ module                         contents
                                the shipped study
 ``variance``, ``raters``,      the families' small generators: :func:`simulate_variance`,
 ``contributions``, ``form``,   :func:`simulate_raters`, :func:`simulate_contributions`,
-``moderation``, ``meta``       :func:`simulate_form_data`, :func:`simulate_moderation_data`,
-                               :func:`simulate_meta`
+``moderation``, ``meta``,      :func:`simulate_form_data`, :func:`simulate_moderation_data`,
+``agreement``, ``comparison``  :func:`simulate_meta`, :func:`simulate_agreement`,
+                               :func:`simulate_comparison`
 =============================  ===========================================================
 
 Generative model
@@ -108,6 +109,12 @@ changes only the outcomes. Everything is vectorized; loops run only over session
 and moments (VAR recursion), each vectorized across all dyads.
 """
 
+from empathy_models.data.simulate.agreement import (
+    agreement_data,
+    agreement_truth,
+    crossed_design,
+    simulate_agreement,
+)
 from empathy_models.data.simulate.card import data_card
 from empathy_models.data.simulate.circuit import (
     circuit_data,
@@ -115,6 +122,12 @@ from empathy_models.data.simulate.circuit import (
     simulate_circuit,
     stationary_start,
     var_states,
+)
+from empathy_models.data.simulate.comparison import (
+    comparison_data,
+    comparison_design,
+    comparison_truth,
+    simulate_comparison,
 )
 from empathy_models.data.simulate.contributions import contributions_data, simulate_contributions
 from empathy_models.data.simulate.design import (
@@ -163,8 +176,14 @@ __all__ = [
     "TABLES",
     "SimulatedStudy",
     "StudyDesign",
+    "agreement_data",
+    "agreement_truth",
     "circuit_data",
+    "comparison_data",
+    "comparison_design",
+    "comparison_truth",
     "contributions_data",
+    "crossed_design",
     "data_card",
     "draw_moderation_outcome",
     "form_data",
@@ -176,6 +195,8 @@ __all__ = [
     "shipped_design",
     "shipped_study_path",
     "simulate_circuit",
+    "simulate_comparison",
+    "simulate_agreement",
     "simulate_contributions",
     "simulate_form_data",
     "simulate_meta",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from empathy_models.data.simulate.levels import equicorr
 
@@ -80,9 +81,16 @@ def simulate_raters(
 
     Equicorrelated therapist- and client-level effects across raters; independent residuals;
     each rating deleted completely at random with probability ``missing_rate``. Defaults
-    for three raters: means (4.7, 4.4, 4.1), ``sd_therapist`` 0.3 each, ``sd_client``
-    (0.4, 0.35, 0.35), ``sigma`` (0.4, 0.45, 0.5); for other numbers of raters the first
-    values, repeated as needed. See :func:`raters_data`.
+    for three raters: means (4.4, 4.7, 4.1), so that therapists overestimate relative to
+    clients by 0.3 (as therapists overestimate the alliance, seed 003) and observers rate
+    0.3 lower than clients; ``sd_therapist`` 0.3 each, ``sd_client`` (0.4, 0.35, 0.35),
+    ``sigma`` (0.4, 0.45, 0.5); for other numbers of raters the first values, repeated as
+    needed. See :func:`raters_data`.
+
+    The truth holds, besides the shares and intercepts, ``rater_offset`` (each rater's mean
+    minus the average of the raters' means), ``rater_contrast`` (``"a-b"``: mean of rater
+    ``a`` minus mean of rater ``b``) and ``rater_superiority`` (``"a-b"``: the probability
+    that ``a``'s rating of a session exceeds ``b``'s rating of the same session).
     """
     R = len(raters)
 
@@ -93,10 +101,14 @@ def simulate_raters(
             raise ValueError(f"need one value per rater ({R}), got {v.tolist()}")
         return v
 
-    means = per_rater(means, (4.7, 4.4, 4.1))
+    means = per_rater(means, (4.4, 4.7, 4.1))
     sd_therapist = per_rater(sd_therapist, (0.3, 0.3, 0.3))
     sd_client = per_rater(sd_client, (0.4, 0.35, 0.35))
     sigma = per_rater(sigma, (0.4, 0.45, 0.5))
+    cov = {
+        "therapist": np.outer(sd_therapist, sd_therapist) * equicorr(R, corr_therapist),
+        "client": np.outer(sd_client, sd_client) * equicorr(R, corr_client),
+    }
     frame = raters_data(
         np.random.default_rng(seed),
         n_therapists,
@@ -104,13 +116,22 @@ def simulate_raters(
         sessions_per_client,
         raters=raters,
         means=means,
-        cov_therapist=np.outer(sd_therapist, sd_therapist) * equicorr(R, corr_therapist),
-        cov_client=np.outer(sd_client, sd_client) * equicorr(R, corr_client),
+        cov_therapist=cov["therapist"],
+        cov_client=cov["client"],
         sigma=sigma,
         missing_rate=missing_rate,
     )
     var_t, var_c, var_e = (np.asarray(a) ** 2 for a in (sd_therapist, sd_client, sigma))
     tot = var_t + var_c + var_e
+    contrast, superiority = {}, {}
+    for i, a in enumerate(raters):
+        for j, b in enumerate(raters):
+            if i == j:
+                continue
+            v = sigma[i] ** 2 + sigma[j] ** 2
+            v += sum(c[i, i] + c[j, j] - 2 * c[i, j] for c in cov.values())
+            contrast[f"{a}-{b}"] = float(means[i] - means[j])
+            superiority[f"{a}-{b}"] = float(stats.norm.cdf((means[i] - means[j]) / np.sqrt(v)))
     truth = {
         "raters": list(raters),
         "corr_therapist": corr_therapist,
@@ -118,6 +139,9 @@ def simulate_raters(
         "share_therapist": dict(zip(raters, (var_t / tot).tolist(), strict=True)),
         "share_client": dict(zip(raters, (var_c / tot).tolist(), strict=True)),
         "Intercept": dict(zip(raters, means.tolist(), strict=True)),
+        "rater_offset": dict(zip(raters, (means - means.mean()).tolist(), strict=True)),
+        "rater_contrast": contrast,
+        "rater_superiority": superiority,
     }
     return frame, truth
 

@@ -101,8 +101,13 @@ def test_every_spec_field_and_sampler_setting_has_a_flag(family):
             assert flag in help_text
             if cls is spec and hints[f.name] in (bool, bool | None):
                 assert f"--no-{flag[2:]}" in flags
+    from empathy_models.cli.fit_commands import family_cli
+
+    for role in family_cli(family).roles:  # every role the family maps has its flag
+        assert f"--{role}" in flags
+    nested = family not in ("meta", "agreement", "comparison")  # no therapist/client roles
     for role in ("therapist", "client", "session"):
-        assert (f"--{role}" in flags) == (family != "meta")
+        assert (f"--{role}" in flags) == nested
 
 
 def test_choices_come_from_the_docstrings_and_reach_the_flags():
